@@ -1,0 +1,1 @@
+"""The REST API v2: thin FastAPI routers over the domain modules."""

@@ -1,0 +1,69 @@
+"""The ASGI application: the API under ``/api/v2`` and the operator endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from unique.api.errors import install_error_handlers
+from unique.api.request_context import RequestContextMiddleware
+from unique.api.routes import api_keys, operations, projects, users
+from unique.config import Settings, load_settings
+from unique.runtime import Runtime
+
+API_PREFIX = "/api/v2"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; without settings it reads the environment (as uvicorn's workers do)."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.create(settings)
+        app.state.runtime = runtime
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="Unique API",
+        version="2.0",
+        description="Manage API keys and projects of your Unique account.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    for module in (api_keys, projects, users):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(operations.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, less the 422 answers it assumes: this API answers 400 instead."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        for path in schema["paths"].values():
+            for operation in path.values():
+                operation["responses"].pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -1,0 +1,57 @@
+"""Dependencies shared by the API routers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from unique.api.guard import Caller, caller_of
+from unique.api.schemas import ErrorBody
+from unique.runtime import Runtime
+
+# Declared so the OpenAPI document shows the Bearer scheme; AuthenticatedRoute does the checking.
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="An API key: `Authorization: Bearer unq_…`"
+)
+
+
+def current_caller(
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+) -> Caller:
+    return caller_of(request)
+
+
+def current_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+CurrentCaller = Annotated[Caller, Depends(current_caller)]
+CurrentRuntime = Annotated[Runtime, Depends(current_runtime)]
+
+
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"model": ErrorBody, "description": description}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _error("Malformed JSON, a missing, invalid or unknown field, or a bad parameter."),
+    401: _error(
+        "Missing, malformed, unknown, revoked or expired API key.",
+        {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer realm"}},
+    ),
+    404: _error("No such route, or no such resource in your account."),
+    405: _error("The route does not accept this method."),
+    413: _error("The request body is larger than 64 KiB."),
+    429: _error(
+        "Rate limit exceeded.",
+        {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}},
+    ),
+    503: _error("The database is unreachable."),
+}

@@ -1,0 +1,38 @@
+"""Operator endpoints outside ``/api/v2``: liveness and readiness. They need no key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from unique.api.deps import CurrentRuntime
+from unique.api.errors import error_response, request_id_of
+from unique.db.migrate import current_revision, head_revision
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request, runtime: CurrentRuntime) -> JSONResponse:
+    try:
+        async with runtime.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        revision = await current_revision(runtime.engine)
+    except Exception:
+        return error_response(
+            request_id_of(request), 503, "SERVICE_UNAVAILABLE", "The database is unreachable."
+        )
+    if revision != head_revision():
+        return error_response(
+            request_id_of(request),
+            503,
+            "SERVICE_UNAVAILABLE",
+            "The database schema is not current; run `unique db upgrade`.",
+        )
+    return JSONResponse({"status": "ready", "schema_revision": revision})

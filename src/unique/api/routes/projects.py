@@ -1,0 +1,172 @@
+"""``/api/v2/projects``: the records API keys protect."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from unique import accounts, projects
+from unique.api.deps import ERROR_RESPONSES, CurrentCaller, CurrentRuntime
+from unique.api.guard import AuthenticatedRoute
+from unique.api.schemas import (
+    Pagination,
+    ProjectCreateRequest,
+    ProjectDetail,
+    ProjectListItem,
+    ProjectResponse,
+    ProjectsPage,
+    ProjectUpdated,
+    ProjectUpdateRequest,
+)
+from unique.db.tables import Project
+
+router = APIRouter(
+    prefix="/projects",
+    tags=["Projects"],
+    route_class=AuthenticatedRoute,
+    responses=ERROR_RESPONSES,
+)
+
+ProjectId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,60}$", description="The project's id.")]
+MiB = 1024 * 1024
+
+
+def _list_item(project: Project, proxy_domain: str) -> ProjectListItem:
+    region = project.region_id.split("-", 1)[1]
+    return ProjectListItem(
+        id=project.id,
+        name=project.name,
+        platform_id=project.platform_id,
+        region_id=project.region_id,
+        provisioner=project.provisioner,
+        pg_version=project.pg_version,
+        proxy_host=f"{region}.{project.platform_id}.{proxy_domain}",
+        locked=False,
+        cpu_used_sec=0,
+        active_time=0,
+        branch_logical_size_limit=project.branch_logical_size_limit,
+        branch_logical_size_limit_bytes=project.branch_logical_size_limit * MiB,
+        store_passwords=project.store_passwords,
+        creation_source=project.creation_source,
+        history_retention_seconds=project.history_retention_seconds,
+        owner_id=project.owner_id,
+        created_at=project.created_at,
+        updated_at=project.updated_at,
+    )
+
+
+def _detail(project: Project, proxy_domain: str) -> ProjectDetail:
+    now = datetime.now(UTC)
+    period_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    period_end = period_start.replace(
+        year=period_start.year + period_start.month // 12, month=period_start.month % 12 + 1
+    )
+    return ProjectDetail(
+        **_list_item(project, proxy_domain).model_dump(),
+        data_storage_bytes_hour=0,
+        data_transfer_bytes=0,
+        written_data_bytes=0,
+        compute_time_seconds=0,
+        active_time_seconds=0,
+        consumption_period_start=period_start,
+        consumption_period_end=period_end,
+    )
+
+
+@router.get(
+    "",
+    operation_id="listProjects",
+    summary="List projects",
+    response_model_exclude_none=True,
+)
+async def list_projects(
+    caller: CurrentCaller,
+    runtime: CurrentRuntime,
+    limit: Annotated[int, Query(ge=1, le=400)] = 10,
+    cursor: Annotated[str | None, Query(max_length=128)] = None,
+    search: Annotated[str | None, Query(max_length=projects.SEARCH_MAX_LENGTH)] = None,
+) -> ProjectsPage:
+    """Your projects, newest first, a page at a time (repeat `search` and `limit` with `cursor`)."""
+    page = await projects.list_projects(
+        caller.session, caller.principal.owner_id, limit=limit, cursor=cursor, search=search
+    )
+    domain = runtime.settings.proxy_domain
+    return ProjectsPage(
+        projects=[_list_item(project, domain) for project in page.projects],
+        pagination=Pagination(cursor=page.cursor) if page.cursor else None,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    operation_id="createProject",
+    summary="Create a project",
+    responses={422: ERROR_RESPONSES[400] | {"description": "The account's project limit."}},
+)
+async def create_project(
+    body: ProjectCreateRequest, caller: CurrentCaller, runtime: CurrentRuntime
+) -> ProjectResponse:
+    owner = await accounts.get_user(caller.session, caller.principal.owner_id)
+    assert owner is not None, "a key always belongs to an existing user"
+    project = await projects.create_project(
+        caller.session,
+        owner,
+        regions=runtime.settings.regions,
+        name=body.project.name,
+        region_id=body.project.region_id,
+        pg_version=body.project.pg_version,
+        creation_source="api",
+        actor_key_id=caller.principal.key_id,
+        source_addr=caller.address,
+    )
+    await caller.session.commit()
+    return ProjectResponse(project=_detail(project, runtime.settings.proxy_domain))
+
+
+@router.get("/{project_id}", operation_id="getProject", summary="Get a project")
+async def get_project(
+    project_id: ProjectId, caller: CurrentCaller, runtime: CurrentRuntime
+) -> ProjectResponse:
+    project = await projects.get_project(caller.session, caller.principal.owner_id, project_id)
+    return ProjectResponse(project=_detail(project, runtime.settings.proxy_domain))
+
+
+@router.patch("/{project_id}", operation_id="updateProject", summary="Rename a project")
+async def update_project(
+    project_id: ProjectId,
+    body: ProjectUpdateRequest,
+    caller: CurrentCaller,
+    runtime: CurrentRuntime,
+) -> ProjectUpdated:
+    owner_id = caller.principal.owner_id
+    if body.project.name is None:
+        project = await projects.get_project(caller.session, owner_id, project_id)
+    else:
+        project = await projects.rename_project(
+            caller.session,
+            owner_id,
+            project_id,
+            body.project.name,
+            actor_key_id=caller.principal.key_id,
+            source_addr=caller.address,
+        )
+        await caller.session.commit()
+    return ProjectUpdated(project=_detail(project, runtime.settings.proxy_domain), operations=[])
+
+
+@router.delete("/{project_id}", operation_id="deleteProject", summary="Delete a project")
+async def delete_project(
+    project_id: ProjectId, caller: CurrentCaller, runtime: CurrentRuntime
+) -> ProjectResponse:
+    project = await projects.delete_project(
+        caller.session,
+        caller.principal.owner_id,
+        project_id,
+        actor_key_id=caller.principal.key_id,
+        source_addr=caller.address,
+    )
+    await caller.session.commit()
+    return ProjectResponse(project=_detail(project, runtime.settings.proxy_domain))

@@ -1,0 +1,30 @@
+"""``/api/v2/users/me``: the key's owner."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from unique import accounts
+from unique.api.deps import ERROR_RESPONSES, CurrentCaller
+from unique.api.guard import AuthenticatedRoute
+from unique.api.schemas import CurrentUser
+
+router = APIRouter(
+    prefix="/users", tags=["Users"], route_class=AuthenticatedRoute, responses=ERROR_RESPONSES
+)
+
+
+@router.get("/me", operation_id="getCurrentUserInfo", summary="The current user")
+async def current_user(caller: CurrentCaller) -> CurrentUser:
+    user = await accounts.get_user(caller.session, caller.principal.owner_id)
+    assert user is not None, "a key always belongs to an existing user"
+    return CurrentUser(
+        id=user.id,
+        email=user.email,
+        login=user.email,
+        name=user.name,
+        last_name="",
+        image=user.image,
+        projects_limit=user.projects_limit,
+        plan="self-hosted",
+    )

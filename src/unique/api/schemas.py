@@ -1,0 +1,175 @@
+"""Request and response bodies of the API, field for field as in the contract."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from unique.api_keys import KEY_NAME_MAX_LENGTH, clean_key_name
+from unique.errors import InvalidInput
+from unique.projects import PG_VERSIONS, PROJECT_NAME_MAX_LENGTH, clean_project_name
+
+
+def rfc3339(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(rfc3339, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time", "example": "2022-12-23T20:52:29Z"}),
+]
+
+
+def _as_value_error(clean: Any) -> Any:
+    """Run a domain rule inside Pydantic validation, reporting its message as the field's error."""
+
+    def validate(value: object) -> object:
+        try:
+            return clean(value)
+        except InvalidInput as error:
+            raise ValueError(error.message) from None
+
+    return validate
+
+
+KeyName = Annotated[
+    str,
+    BeforeValidator(_as_value_error(clean_key_name)),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": KEY_NAME_MAX_LENGTH}),
+]
+ProjectName = Annotated[
+    str,
+    BeforeValidator(_as_value_error(clean_project_name)),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": PROJECT_NAME_MAX_LENGTH}),
+]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["UNAUTHORIZED"])
+    message: str
+    request_id: str
+
+
+class ApiKeyCreateRequest(Request):
+    key_name: KeyName
+
+
+class ApiKeyCreated(BaseModel):
+    id: int
+    key: str = Field(description="The secret. Shown only in this response; store it safely.")
+    name: str
+    created_at: Timestamp
+    created_by: uuid.UUID
+
+
+class KeyCreator(BaseModel):
+    id: uuid.UUID
+    name: str
+    image: str
+
+
+class ApiKeyListItem(BaseModel):
+    id: int
+    name: str
+    created_at: Timestamp
+    created_by: KeyCreator
+    last_used_at: Timestamp | None
+    last_used_from_addr: str
+
+
+class ApiKeyRevoked(BaseModel):
+    id: int
+    name: str
+    created_at: Timestamp
+    created_by: uuid.UUID
+    last_used_at: Timestamp | None
+    last_used_from_addr: str
+    revoked: bool
+
+
+class ProjectListItem(BaseModel):
+    id: str
+    name: str
+    platform_id: str
+    region_id: str
+    provisioner: str
+    pg_version: int
+    proxy_host: str
+    locked: bool
+    cpu_used_sec: int
+    active_time: int
+    branch_logical_size_limit: int
+    branch_logical_size_limit_bytes: int
+    store_passwords: bool
+    creation_source: str
+    history_retention_seconds: int
+    owner_id: uuid.UUID
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ProjectDetail(ProjectListItem):
+    data_storage_bytes_hour: int
+    data_transfer_bytes: int
+    written_data_bytes: int
+    compute_time_seconds: int
+    active_time_seconds: int
+    consumption_period_start: Timestamp
+    consumption_period_end: Timestamp
+
+
+class Pagination(BaseModel):
+    cursor: str
+
+
+class ProjectsPage(BaseModel):
+    projects: list[ProjectListItem]
+    pagination: Pagination | None = Field(
+        default=None, description="Present whenever projects is non-empty."
+    )
+
+
+class ProjectResponse(BaseModel):
+    project: ProjectDetail
+
+
+class ProjectUpdated(BaseModel):
+    project: ProjectDetail
+    operations: list[dict[str, Any]]
+
+
+class ProjectCreateFields(Request):
+    name: ProjectName | None = None
+    region_id: str | None = None
+    pg_version: int | None = Field(default=None, ge=PG_VERSIONS[0], le=PG_VERSIONS[-1])
+
+
+class ProjectCreateRequest(Request):
+    project: ProjectCreateFields
+
+
+class ProjectUpdateFields(Request):
+    name: ProjectName | None = None
+
+
+class ProjectUpdateRequest(Request):
+    project: ProjectUpdateFields
+
+
+class CurrentUser(BaseModel):
+    id: uuid.UUID
+    email: str
+    login: str
+    name: str
+    last_name: str
+    image: str
+    projects_limit: int
+    plan: str

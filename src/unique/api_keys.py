@@ -1,0 +1,208 @@
+"""API keys: create, list, revoke, and authenticate a presented key.
+
+Only a key's SHA-256 and a short hint are stored; the plain key exists in the return value of
+:func:`create_key` and nowhere else. Authentication reads the database on every call, with no
+cache, so that a revocation committed on any node is seen by the very next request on every node.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Unpack
+
+from sqlalchemy import Row, Select, and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unique import audit, keys
+from unique.db.tables import ApiKey, User, utcnow
+from unique.errors import NotFound
+from unique.last_use import LastUseRecorder
+from unique.names import clean_name
+
+KEY_NAME_MAX_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a valid key speaks for."""
+
+    key_id: int
+    owner_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class Creator:
+    id: uuid.UUID
+    name: str
+    image: str
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    id: int
+    name: str
+    hint: str
+    created_at: datetime
+    created_by: Creator
+    last_used_at: datetime | None
+    last_used_from_addr: str
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A freshly created key. ``secret`` must reach the user once and then be forgotten."""
+
+    id: int
+    secret: str
+    name: str
+    created_at: datetime
+    created_by: uuid.UUID
+
+    def __repr__(self) -> str:
+        return f"NewKey(id={self.id}, name={self.name!r}, secret=<hidden>)"
+
+
+def clean_key_name(value: object) -> str:
+    return clean_name(value, field="key_name", max_length=KEY_NAME_MAX_LENGTH)
+
+
+async def create_key(
+    session: AsyncSession,
+    *,
+    owner_id: uuid.UUID,
+    created_by: uuid.UUID,
+    name: str,
+    actor_key_id: int | None = None,
+    source_addr: str = "",
+) -> NewKey:
+    secret = keys.generate()
+    row = ApiKey(
+        owner_id=owner_id,
+        created_by=created_by,
+        name=clean_key_name(name),
+        token_hash=keys.digest(secret),
+        hint=keys.hint(secret),
+        last_used_from_addr="",
+    )
+    session.add(row)
+    await session.flush()
+    audit.record(
+        session,
+        "api_key.create",
+        account_id=owner_id,
+        actor_user_id=created_by,
+        actor_key_id=actor_key_id,
+        target_id=str(row.id),
+        source_addr=source_addr,
+    )
+    return NewKey(
+        id=row.id, secret=secret, name=row.name, created_at=row.created_at, created_by=created_by
+    )
+
+
+def _records_query() -> Select[Unpack[tuple[Any, ...]]]:
+    return select(
+        ApiKey.id,
+        ApiKey.name,
+        ApiKey.hint,
+        ApiKey.created_at,
+        ApiKey.last_used_at,
+        ApiKey.last_used_from_addr,
+        ApiKey.revoked_at,
+        User.id.label("creator_id"),
+        User.name.label("creator_name"),
+        User.image.label("creator_image"),
+    ).join(User, User.id == ApiKey.created_by)
+
+
+def _record(row: Row[Any]) -> KeyRecord:
+    return KeyRecord(
+        id=row.id,
+        name=row.name,
+        hint=row.hint,
+        created_at=row.created_at,
+        created_by=Creator(id=row.creator_id, name=row.creator_name, image=row.creator_image),
+        last_used_at=row.last_used_at,
+        last_used_from_addr=row.last_used_from_addr,
+        revoked=row.revoked_at is not None,
+    )
+
+
+async def list_active_keys(session: AsyncSession, owner_id: uuid.UUID) -> list[KeyRecord]:
+    """The account's unrevoked keys, newest first."""
+    result = await session.execute(
+        _records_query()
+        .where(ApiKey.owner_id == owner_id, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.id.desc())
+    )
+    return [_record(row) for row in result]
+
+
+async def revoke_key(
+    session: AsyncSession,
+    *,
+    owner_id: uuid.UUID,
+    key_id: int,
+    actor_user_id: uuid.UUID | None,
+    actor_key_id: int | None = None,
+    last_use: LastUseRecorder | None = None,
+    source_addr: str = "",
+) -> KeyRecord:
+    """Revoke one of the account's keys; revoking a revoked key changes nothing.
+
+    A use of the key this process has noted but not yet written (the revoking request itself,
+    when a key revokes itself) is written here, so the answer shows the key's latest use.
+    """
+    owned = and_(ApiKey.id == key_id, ApiKey.owner_id == owner_id)
+    if await session.scalar(select(ApiKey.id).where(owned)) is None:
+        raise NotFound(f"API key {key_id} not found")
+    revoked = await session.execute(
+        update(ApiKey)
+        .where(owned, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_by=actor_user_id)
+    )
+    pending_use = last_use.take(key_id) if last_use is not None else None
+    if pending_use is not None:
+        await session.execute(
+            update(ApiKey)
+            .where(
+                owned,
+                or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= pending_use.at),
+            )
+            .values(last_used_at=pending_use.at, last_used_from_addr=pending_use.address)
+        )
+    if revoked.rowcount:  # type: ignore[attr-defined]
+        audit.record(
+            session,
+            "api_key.revoke",
+            account_id=owner_id,
+            actor_user_id=actor_user_id,
+            actor_key_id=actor_key_id,
+            target_id=str(key_id),
+            source_addr=source_addr,
+        )
+    return _record((await session.execute(_records_query().where(owned))).one())
+
+
+async def authenticate(session: AsyncSession, presented: str) -> Principal | None:
+    """The principal of a valid, unrevoked, unexpired key; None for anything else.
+
+    Malformed strings and bad checksums are turned away before storage is touched.
+    """
+    try:
+        key = keys.check(presented)
+    except keys.MalformedKey:
+        return None
+    now = utcnow()
+    result = await session.execute(
+        select(ApiKey.id, ApiKey.owner_id).where(
+            ApiKey.token_hash == keys.digest(key),
+            ApiKey.revoked_at.is_(None),
+            or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
+        )
+    )
+    row = result.one_or_none()
+    return None if row is None else Principal(key_id=row.id, owner_id=row.owner_id)

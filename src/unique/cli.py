@@ -1,0 +1,207 @@
+"""The ``unique`` command: run the server, migrate the database, bootstrap users and keys.
+
+Scripts depend on the output: ``admin create-user`` prints only the new user's id and
+``admin create-api-key`` only the key (or, with ``--output json``, the API's create response).
+Diagnostics go to stderr, and a failure is one line there and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Annotated, TypeVar
+
+import typer
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from unique import accounts, api_keys
+from unique.config import Settings, SettingsError, load_settings
+from unique.db.engine import create_engine, session_factory
+from unique.db.migrate import upgrade
+from unique.db.tables import User
+from unique.errors import UniqueError
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="Unique: a self-hostable account and API-key service.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
+admin_app = typer.Typer(help="Bootstrap users and keys from the server side.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+
+
+class KeyOutput(StrEnum):
+    key = "key"
+    json = "json"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        raise fail(str(error), 2) from None
+
+
+def run_with_database(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    """Run ``work(sessions)`` against a migrated database, turning failures into one line."""
+
+    async def main() -> T:
+        engine = create_engine(settings)
+        try:
+            await upgrade(engine)
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except UniqueError as error:
+        raise fail(error.message) from None
+    except (SQLAlchemyError, OSError) as error:
+        raise fail(
+            f"database unavailable ({type(error).__name__}); check UNIQUE_DATABASE_URL"
+        ) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind [default: UNIQUE_HOST or 127.0.0.1]")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: UNIQUE_PORT or 8000]")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes [default: UNIQUE_WORKERS or 1]")
+    ] = None,
+) -> None:
+    """Migrate the database, then serve the API (and Console) until stopped."""
+    import uvicorn
+
+    for name, value in (("UNIQUE_HOST", host), ("UNIQUE_PORT", port), ("UNIQUE_WORKERS", workers)):
+        if value is not None:
+            os.environ[name] = str(value)
+    settings = settings_or_exit()
+
+    async def count_users(sessions) -> int:  # type: ignore[no-untyped-def]
+        async with sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(User)) or 0)
+
+    users = run_with_database(settings, count_users)
+    where = settings.database_url if settings.is_sqlite else "PostgreSQL"
+    typer.echo(
+        f"Unique: database {where} is current; serving on http://{settings.host}:{settings.port}",
+        err=True,
+    )
+    if users == 0:
+        typer.echo(
+            "No users yet. Create the first one with:\n"
+            "  echo 'a-long-password' | unique admin create-user --email you@example.com "
+            "--name 'Your Name' --password-stdin\n"
+            "  unique admin create-api-key --email you@example.com --name bootstrap",
+            err=True,
+        )
+    uvicorn.run(
+        "unique.api.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+        log_level="info",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending migrations (safe to run from several nodes at once)."""
+    settings = settings_or_exit()
+
+    async def nothing(_sessions) -> None:  # type: ignore[no-untyped-def]
+        return None
+
+    run_with_database(settings, nothing)
+    typer.echo("database is current", err=True)
+
+
+@admin_app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="The user's email (their login).")],
+    name: Annotated[str, typer.Option(help="The user's display name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a user; prints only the new user's id."""
+    if not password_stdin:
+        raise fail("pass --password-stdin and the password on standard input", 2)
+    password = sys.stdin.readline().rstrip("\r\n")
+    settings = settings_or_exit()
+
+    async def work(sessions) -> str:  # type: ignore[no-untyped-def]
+        async with sessions.begin() as session:
+            user = await accounts.create_user(
+                session,
+                email=email,
+                name=name,
+                password=password,
+                projects_limit=settings.projects_limit,
+            )
+            return str(user.id)
+
+    typer.echo(run_with_database(settings, work))
+
+
+@admin_app.command("create-api-key")
+def create_api_key(
+    email: Annotated[str, typer.Option(help="Email of the user who will own the key.")],
+    name: Annotated[str, typer.Option(help="A name for the key.")],
+    output: Annotated[
+        KeyOutput, typer.Option(help="key: the key alone; json: the API's create response.")
+    ] = KeyOutput.key,
+) -> None:
+    """Create an API key for a user; prints only the key."""
+    settings = settings_or_exit()
+
+    async def work(sessions) -> api_keys.NewKey:  # type: ignore[no-untyped-def]
+        async with sessions.begin() as session:
+            user = await accounts.find_user_by_email(session, email)
+            if user is None:
+                raise UniqueError(f"no user with email {email}")
+            return await api_keys.create_key(
+                session, owner_id=user.id, created_by=user.id, name=name
+            )
+
+    new_key = run_with_database(settings, work)
+    if output is KeyOutput.json:
+        typer.echo(
+            json.dumps(
+                {
+                    "id": new_key.id,
+                    "key": new_key.secret,
+                    "name": new_key.name,
+                    "created_at": new_key.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "created_by": str(new_key.created_by),
+                }
+            )
+        )
+    else:
+        typer.echo(new_key.secret)
+
+
+def main() -> None:
+    app()

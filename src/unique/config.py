@@ -1,0 +1,172 @@
+"""Settings from the environment (``UNIQUE_*``), read and validated once into one object.
+
+A bad value stops the process with one line naming the variable: operators should learn about a
+typo at start-up, not from the first request that happens to need the setting.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_REGIONS = ("aws-us-east-2", "aws-us-west-2", "aws-eu-central-1")
+DEFAULT_SQLITE_PATH = Path("var") / "unique.db"
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot run with; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    redis_url: str | None = None
+    secret_key: str | None = None
+    regions: tuple[str, ...] = DEFAULT_REGIONS
+    proxy_domain: str = "unique.localhost"
+    rate_limits: bool = True
+    rate_limit_per_minute: int = 700
+    rate_limit_burst: int = 40
+    auth_failures_per_minute: int = 30
+    projects_limit: int = 10_000
+    last_use_flush_seconds: float = 1.0
+
+    @property
+    def async_database_url(self) -> str:
+        """The URL with the async driver SQLAlchemy needs, chosen from the driver-free form."""
+        return to_async_url(self.database_url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def to_async_url(url: str) -> str:
+    if url.startswith("sqlite+aiosqlite://") or url.startswith("postgresql+asyncpg://"):
+        return url
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    raise SettingsError(
+        "UNIQUE_DATABASE_URL must start with sqlite:/// or postgresql:// "
+        f"(got a value starting with {url.split(':', 1)[0]!r})"
+    )
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL, or None for other databases and in-memory SQLite."""
+    match = re.match(r"^sqlite(?:\+aiosqlite)?:///(.+)$", url)
+    if not match or match.group(1) == ":memory:":
+        return None
+    return Path(match.group(1))
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number (got {raw!r})") from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name} must be between {minimum} and {maximum} (got {value})")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a number (got {raw!r})") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum} (got {value})")
+    return value
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[IPNetwork, ...]:
+    raw = env.get(name, "")
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"{name} must list IP addresses or CIDR ranges (bad entry {item!r})"
+            ) from None
+    return tuple(networks)
+
+
+def _regions(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return DEFAULT_REGIONS
+    regions = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for region in regions:
+        if not re.fullmatch(r"[a-z0-9]+-[a-z0-9-]+", region):
+            raise SettingsError(
+                f"{name} entries look like aws-us-east-2: platform, dash, region (bad {region!r})"
+            )
+    return regions
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"on", "true", "1", "yes"}:
+        return True
+    if value in {"off", "false", "0", "no"}:
+        return False
+    raise SettingsError(f"{name} must be on or off (got {raw!r})")
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read every ``UNIQUE_*`` variable; raise SettingsError naming the first bad one."""
+    env = os.environ if env is None else env
+    database_url = env.get("UNIQUE_DATABASE_URL", "").strip() or Settings.database_url
+    to_async_url(database_url)
+    proxy_domain = env.get("UNIQUE_PROXY_DOMAIN", "").strip() or Settings.proxy_domain
+    if not re.fullmatch(r"[a-z0-9.-]+", proxy_domain):
+        raise SettingsError(f"UNIQUE_PROXY_DOMAIN must be a host name (got {proxy_domain!r})")
+    return Settings(
+        database_url=database_url,
+        host=env.get("UNIQUE_HOST", "").strip() or Settings.host,
+        port=_int(env, "UNIQUE_PORT", Settings.port, 0, 65535),
+        workers=_int(env, "UNIQUE_WORKERS", Settings.workers, 1, 64),
+        trusted_proxies=_networks(env, "UNIQUE_TRUSTED_PROXIES"),
+        redis_url=env.get("UNIQUE_REDIS_URL", "").strip() or None,
+        secret_key=env.get("UNIQUE_SECRET_KEY", "").strip() or None,
+        regions=_regions(env, "UNIQUE_REGIONS"),
+        proxy_domain=proxy_domain,
+        rate_limits=_switch(env, "UNIQUE_RATE_LIMITS", Settings.rate_limits),
+        rate_limit_per_minute=_int(
+            env, "UNIQUE_RATE_LIMIT_PER_MINUTE", Settings.rate_limit_per_minute, 1, 10**9
+        ),
+        rate_limit_burst=_int(env, "UNIQUE_RATE_LIMIT_BURST", Settings.rate_limit_burst, 1, 10**9),
+        auth_failures_per_minute=_int(
+            env, "UNIQUE_AUTH_FAILURES_PER_MINUTE", Settings.auth_failures_per_minute, 1, 10**9
+        ),
+        projects_limit=_int(env, "UNIQUE_PROJECTS_LIMIT", Settings.projects_limit, 1, 10**9),
+        last_use_flush_seconds=_float(
+            env, "UNIQUE_LAST_USE_FLUSH_SECONDS", Settings.last_use_flush_seconds, 0.05
+        ),
+    )

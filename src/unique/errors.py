@@ -1,0 +1,36 @@
+"""Domain errors. Each carries a stable code and a sentence safe to show to the caller.
+
+The API and the Console map them to their own responses; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+
+class UniqueError(Exception):
+    code = "ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(UniqueError):
+    """A value a caller sent breaks a rule; ``field`` names it."""
+
+    code = "INVALID_REQUEST"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(UniqueError):
+    code = "NOT_FOUND"
+
+
+class Conflict(UniqueError):
+    code = "CONFLICT"
+
+
+class LimitExceeded(UniqueError):
+    code = "LIMIT_EXCEEDED"

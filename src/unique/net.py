@@ -1,0 +1,46 @@
+"""Which address a request came from, given the TCP peer and the proxies we trust."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from unique.config import IPNetwork
+
+
+def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def _is_trusted(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, trusted: Sequence[IPNetwork]
+) -> bool:
+    return any(address in network for network in trusted)
+
+
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted: Sequence[IPNetwork]
+) -> str:
+    """The client's IP address.
+
+    ``X-Forwarded-For`` is believed only when the peer is a trusted proxy, and then only as far as
+    the chain of trusted proxies goes: the client is the right-most entry that is not itself
+    trusted. Anything a client wrote further left is ignored, since a client can write anything.
+    """
+    peer_address = _parse(peer) if peer else None
+    if peer_address is None:
+        return ""
+    if not forwarded_for or not _is_trusted(peer_address, trusted):
+        return str(peer_address)
+    client = peer_address
+    for entry in reversed(forwarded_for.split(",")):
+        hop = _parse(entry)
+        if hop is None:
+            break
+        client = hop
+        if not _is_trusted(hop, trusted):
+            break
+    return str(client)

@@ -1,0 +1,212 @@
+"""Project records: the resource API keys protect. (This service runs no databases itself.)"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unique import audit
+from unique.db.tables import Project, User, utcnow
+from unique.errors import InvalidInput, LimitExceeded, NotFound
+from unique.names import clean_name
+
+PROJECT_NAME_MAX_LENGTH = 256
+PG_VERSIONS = range(14, 19)
+DEFAULT_PG_VERSION = 17
+SEARCH_MAX_LENGTH = 256
+
+_ADJECTIVES = (
+    "autumn bold brave bright calm cool crimson damp dawn delicate divine dry empty falling "
+    "floral fragrant frosty gentle green hidden holy icy jolly late lingering little lively long "
+    "misty morning muddy nameless old patient plain polished proud purple quiet rapid red restless "
+    "rough shy silent small snowy solitary sparkling spring still summer super sweet throbbing "
+    "tight tiny twilight wandering weathered white wild winter wispy withered young"
+).split()
+_NOUNS = (
+    "art band bar base bird block boat bonus bread breeze brook bush butterfly cake cell cherry "
+    "cloud credit darkness dawn dew disk dream dust feather field fire firefly flower fog forest "
+    "frog frost glade glitter grass hall hat haze heart hill king lab lake leaf limit math meadow "
+    "mode moon morning mountain mouse mud night paper pine poetry pond queen rain recipe resonance "
+    "rice river salad scene sea shadow shape silence sky smoke snow snowflake sound star sun "
+    "sunset surf term thunder tooth tree truth union unit violet voice water waterfall wave "
+    "wildflower wind wood"
+).split()
+
+
+@dataclass(frozen=True)
+class Page:
+    projects: list[Project]
+    cursor: str | None
+
+
+def generate_project_id() -> str:
+    return "-".join(
+        (secrets.choice(_ADJECTIVES), secrets.choice(_NOUNS), f"{secrets.randbelow(10**8):08d}")
+    )
+
+
+def clean_project_name(value: object) -> str:
+    return clean_name(value, field="name", max_length=PROJECT_NAME_MAX_LENGTH)
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"p{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        if not raw.startswith("p") or not raw[1:].isdigit():
+            raise ValueError(cursor)
+        return int(raw[1:])
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("cursor", "cursor is not one this API returned") from None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_projects(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    search: str | None = None,
+) -> Page:
+    """One page, newest first. The cursor is the position after the page's last project."""
+    query = select(Project).where(Project.owner_id == owner_id)
+    if cursor:
+        query = query.where(Project.seq < _decode_cursor(cursor))
+    if search:
+        pattern = f"%{_escape_like(search.lower())}%"
+        query = query.where(
+            or_(
+                func.lower(Project.name).like(pattern, escape="\\"),
+                Project.id.like(pattern, escape="\\"),
+            )
+        )
+    result = await session.execute(query.order_by(Project.seq.desc()).limit(limit))
+    projects = list(result.scalars())
+    return Page(projects=projects, cursor=_encode_cursor(projects[-1].seq) if projects else None)
+
+
+async def get_project(session: AsyncSession, owner_id: uuid.UUID, project_id: str) -> Project:
+    result = await session.execute(
+        select(Project).where(Project.id == project_id, Project.owner_id == owner_id)
+    )
+    project = result.scalar_one_or_none()
+    if project is None:
+        raise NotFound(f"project {project_id} not found")
+    return project
+
+
+async def create_project(
+    session: AsyncSession,
+    owner: User,
+    *,
+    regions: tuple[str, ...],
+    name: str | None = None,
+    region_id: str | None = None,
+    pg_version: int | None = None,
+    creation_source: str,
+    actor_key_id: int | None = None,
+    source_addr: str = "",
+) -> Project:
+    region = region_id if region_id is not None else regions[0]
+    if region not in regions:
+        raise InvalidInput("region_id", f"region_id must be one of: {', '.join(regions)}")
+    version = DEFAULT_PG_VERSION if pg_version is None else pg_version
+    if version not in PG_VERSIONS:
+        raise InvalidInput(
+            "pg_version", f"pg_version must be between {PG_VERSIONS[0]} and {PG_VERSIONS[-1]}"
+        )
+    count = await session.scalar(
+        select(func.count()).select_from(Project).where(Project.owner_id == owner.id)
+    )
+    if (count or 0) >= owner.projects_limit:
+        raise LimitExceeded(f"the account has reached its limit of {owner.projects_limit} projects")
+    project_id = generate_project_id()
+    now = utcnow()
+    project = Project(
+        id=project_id,
+        owner_id=owner.id,
+        name=project_id if name is None else clean_project_name(name),
+        platform_id=region.split("-", 1)[0],
+        region_id=region,
+        pg_version=version,
+        provisioner="k8s-pod",
+        branch_logical_size_limit=3072,
+        history_retention_seconds=86400,
+        store_passwords=True,
+        creation_source=creation_source,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(project)
+    await session.flush()
+    audit.record(
+        session,
+        "project.create",
+        account_id=owner.id,
+        actor_user_id=owner.id,
+        actor_key_id=actor_key_id,
+        target_id=project_id,
+        source_addr=source_addr,
+    )
+    return project
+
+
+async def rename_project(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    project_id: str,
+    name: str,
+    *,
+    actor_key_id: int | None = None,
+    source_addr: str = "",
+) -> Project:
+    project = await get_project(session, owner_id, project_id)
+    project.name = clean_project_name(name)
+    project.updated_at = utcnow()
+    await session.flush()
+    audit.record(
+        session,
+        "project.update",
+        account_id=owner_id,
+        actor_user_id=owner_id,
+        actor_key_id=actor_key_id,
+        target_id=project_id,
+        source_addr=source_addr,
+    )
+    return project
+
+
+async def delete_project(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    project_id: str,
+    *,
+    actor_key_id: int | None = None,
+    source_addr: str = "",
+) -> Project:
+    project = await get_project(session, owner_id, project_id)
+    await session.delete(project)
+    await session.flush()
+    audit.record(
+        session,
+        "project.delete",
+        account_id=owner_id,
+        actor_user_id=owner_id,
+        actor_key_id=actor_key_id,
+        target_id=project_id,
+        source_addr=source_addr,
+    )
+    return project

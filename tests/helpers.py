@@ -1,0 +1,239 @@
+"""Shared test machinery: throw-away databases, in-process apps, real server processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from unique import accounts, api_keys
+from unique.api.app import create_app
+from unique.config import Settings
+from unique.db.engine import create_engine
+from unique.db.migrate import upgrade
+from unique.runtime import Runtime
+
+REPO = Path(__file__).resolve().parent.parent
+UNIQUE_BIN = str(Path(os.environ.get("VIRTUAL_ENV", REPO / ".venv")) / "bin" / "unique")
+POSTGRES_ADMIN_DSN = os.environ.get(
+    "UNIQUE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+PASSWORD = "correct horse battery staple"
+# The address in-process requests appear to come from (a documentation range, RFC 5737).
+TEST_CLIENT_ADDR = "203.0.113.7"
+
+
+def postgres_url(database: str) -> str:
+    base = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0]
+    return f"{base}/{database}"
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def postgres_available() -> bool:
+    try:
+        asyncio.run(_admin("SELECT 1"))
+    except (OSError, asyncpg.PostgresError):
+        return False
+    return True
+
+
+def migrate(database_url: str) -> None:
+    async def run() -> None:
+        engine = create_engine(Settings(database_url=database_url))
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+class DatabaseFactory:
+    """Makes fresh, migrated databases quickly by copying a template migrated once per session."""
+
+    def __init__(self, kind: str, workdir: Path) -> None:
+        self.kind = kind
+        self.workdir = workdir
+        self._created: list[str] = []
+        suffix = uuid.uuid4().hex[:10]
+        if kind == "sqlite":
+            self._template = workdir / "template.db"
+            migrate(f"sqlite:///{self._template}")
+        else:
+            self._template_name = f"unique_tpl_{suffix}"
+            asyncio.run(_admin(f'CREATE DATABASE "{self._template_name}"'))
+            migrate(postgres_url(self._template_name))
+
+    def new_url(self) -> str:
+        name = f"unique_t_{uuid.uuid4().hex[:12]}"
+        if self.kind == "sqlite":
+            path = self.workdir / f"{name}.db"
+            shutil.copyfile(self._template, path)
+            return f"sqlite:///{path}"
+        asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._template_name}"'))
+        self._created.append(name)
+        return postgres_url(name)
+
+    def drop(self, url: str) -> None:
+        if self.kind == "postgresql":
+            name = url.rsplit("/", 1)[1]
+            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            self._created.remove(name)
+
+    def close(self) -> None:
+        if self.kind == "postgresql":
+            for name in [*self._created, self._template_name]:
+                asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass
+class Account:
+    user_id: uuid.UUID
+    email: str
+    name: str
+    key: str
+    key_id: int
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+async def create_account(sessions, email: str | None = None, name: str = "Sam Smith") -> Account:  # type: ignore[no-untyped-def]
+    """A user with one bootstrap key, made through the domain functions the CLI uses."""
+    email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
+    async with sessions.begin() as session:
+        user = await accounts.create_user(
+            session, email=email, name=name, password=PASSWORD, projects_limit=10_000
+        )
+        new_key = await api_keys.create_key(
+            session, owner_id=user.id, created_by=user.id, name="bootstrap"
+        )
+    return Account(user.id, email, name, new_key.secret, new_key.id)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [UNIQUE_BIN, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+    )
+
+
+class ServerProcess:
+    """A real `unique serve` process on a free loopback port, its output captured to a file."""
+
+    def __init__(
+        self,
+        database_url: str,
+        log_path: Path,
+        *,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                UNIQUE_BIN,
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ],
+            env={**os.environ, "UNIQUE_DATABASE_URL": database_url, **(env or {})},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait_until_ready()
+
+    def _wait_until_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.base_url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server not ready in {timeout}s:\n{self.log_path.read_text()}")
+
+    def stop(self) -> int | None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self._log.close()
+        return self.process.returncode
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@dataclass
+class Service:
+    """An in-process server: the ASGI app with its lifespan running, and a client for it."""
+
+    app: FastAPI
+    runtime: Runtime
+    client: httpx.AsyncClient
+
+    async def new_account(self, email: str | None = None, name: str = "Sam Smith") -> Account:
+        return await create_account(self.runtime.sessions, email=email, name=name)
+
+    def client_from(self, address: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=self.app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver/api/v2")
+
+
+async def start_service(settings: Settings) -> AsyncIterator[Service]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=(TEST_CLIENT_ADDR, 40000))
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://testserver/api/v2"
+        ) as client:
+            yield Service(app=app, runtime=app.state.runtime, client=client)
