@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.helpers import Account, DatabaseFactory, Service, postgres_available, start_service
+from tests.helpers import Account, DatabaseFactory, Service, postgres_available, running_service
 from unique.config import Settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -57,7 +57,7 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def service(settings: Settings) -> AsyncIterator[Service]:
-    async for running in start_service(settings):
+    async with running_service(settings) as running:
         yield running
 
 

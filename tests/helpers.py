@@ -11,6 +11,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -229,7 +230,8 @@ class Service:
         return httpx.AsyncClient(transport=transport, base_url="http://testserver/api/v2")
 
 
-async def start_service(settings: Settings) -> AsyncIterator[Service]:
+@asynccontextmanager
+async def running_service(settings: Settings) -> AsyncIterator[Service]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=(TEST_CLIENT_ADDR, 40000))

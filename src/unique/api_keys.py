@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Row, Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,7 +103,7 @@ async def create_key(
     )
 
 
-def _records_query() -> Select[Unpack[tuple[Any, ...]]]:
+def _records_query() -> Select[*tuple[Any, ...]]:
     return select(
         ApiKey.id,
         ApiKey.name,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -20,6 +19,8 @@ PROJECT_NAME_MAX_LENGTH = 256
 PG_VERSIONS = range(14, 19)
 DEFAULT_PG_VERSION = 17
 SEARCH_MAX_LENGTH = 256
+# Positions are int64; 18 digits always fit, so no cursor can overflow the database column.
+CURSOR_PATTERN = re.compile(r"[0-9]{1,18}")
 
 _ADJECTIVES = (
     "autumn bold brave bright calm cool crimson damp dawn delicate divine dry empty falling "
@@ -56,17 +57,13 @@ def clean_project_name(value: object) -> str:
 
 
 def _encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"p{seq}".encode()).decode().rstrip("=")
+    return str(seq)
 
 
 def _decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        if not raw.startswith("p") or not raw[1:].isdigit():
-            raise ValueError(cursor)
-        return int(raw[1:])
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("cursor", "cursor is not one this API returned") from None
+    if not CURSOR_PATTERN.fullmatch(cursor):
+        raise InvalidInput("cursor", "cursor is not one this API returned")
+    return int(cursor)
 
 
 def _escape_like(text: str) -> str:

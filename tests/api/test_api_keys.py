@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from tests.helpers import Service, TEST_CLIENT_ADDR
-from tests.helpers import Account
+from tests.helpers import TEST_CLIENT_ADDR, Account, Service
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
@@ -32,15 +31,15 @@ async def test_a_created_key_works_as_a_bearer_token(service: Service, account: 
         "/api_keys", json={"key_name": "ci"}, headers=account.headers
     )
     new_key = created.json()["key"]
-    response = await service.client.get(
-        "/projects", headers={"Authorization": f"Bearer {new_key}"}
-    )
+    response = await service.client.get("/projects", headers={"Authorization": f"Bearer {new_key}"})
     assert response.status_code == 200
 
 
 async def test_key_name_is_trimmed_and_unicode_is_kept(service: Service, account: Account) -> None:
     name = "  ключ 🔑 " + "x" * 57 + "  "
-    response = await service.client.post("/api_keys", json={"key_name": name}, headers=account.headers)
+    response = await service.client.post(
+        "/api_keys", json={"key_name": name}, headers=account.headers
+    )
     assert response.status_code == 200
     assert response.json()["name"] == name.strip()
     assert len(response.json()["name"]) == 64

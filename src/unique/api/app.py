@@ -47,12 +47,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (api_keys, projects, users):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(operations.router)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     return app
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, less the 422 answers it assumes: this API answers 400 instead."""
+def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
+    """FastAPI's document, less the 422 answers it assumes (this API answers 400 instead), and
+    with the regions this deployment offers."""
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title,
@@ -63,7 +64,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         for path in schema["paths"].values():
             for operation in path.values():
                 operation["responses"].pop("422", None)
+        components = schema["components"]["schemas"]
         for name in ("HTTPValidationError", "ValidationError"):
-            schema.get("components", {}).get("schemas", {}).pop(name, None)
+            components.pop(name, None)
+        components["ProjectCreateFields"]["properties"]["region_id"]["anyOf"][0] = {
+            "type": "string",
+            "enum": list(settings.regions),
+        }
         app.openapi_schema = schema
     return app.openapi_schema

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,7 @@ from unique import api_keys
 from unique.api.errors import ApiError, unauthorized
 from unique.api_keys import Principal
 from unique.db.tables import utcnow
+from unique.errors import InvalidInput
 from unique.last_use import LastUse
 from unique.net import client_address
 from unique.runtime import Runtime
@@ -68,11 +70,29 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
+def _query_parameter_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_parameter_names(dependency)
+    return names
+
+
+def check_query_parameters(request: Request, declared: frozenset[str]) -> None:
+    """Refuse unknown and repeated parameters: silently ignoring a typo or picking one of several
+    values would hide the caller's bug behind a plausible answer."""
+    for name in request.query_params:
+        if name not in declared:
+            raise InvalidInput(name, f"Unknown query parameter '{name}'.")
+        if len(request.query_params.getlist(name)) > 1:
+            raise InvalidInput(name, f"Query parameter '{name}' must be given at most once.")
+
+
 class AuthenticatedRoute(APIRoute):
     """An API route that needs a valid key; the handler reaches the caller via ``caller_of``."""
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
+        declared = frozenset(_query_parameter_names(self.dependant))
 
         async def guarded(request: Request) -> Response:
             runtime: Runtime = request.app.state.runtime
@@ -89,6 +109,7 @@ class AuthenticatedRoute(APIRoute):
                 )
                 runtime.last_use.note(principal.key_id, LastUse(at=utcnow(), address=address))
                 request.state.caller = Caller(principal, address, session)
+                check_query_parameters(request, declared)
                 return await handler(request)
 
         return guarded

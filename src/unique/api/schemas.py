@@ -36,15 +36,41 @@ def _as_value_error(clean: Any) -> Any:
     return validate
 
 
+def _whole_number(value: object) -> object:
+    """JSON Schema counts 18.0 as an integer; strings and booleans stay errors."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+PgVersion = Annotated[
+    int,
+    BeforeValidator(_whole_number),
+    Field(ge=PG_VERSIONS[0], le=PG_VERSIONS[-1]),
+    WithJsonSchema({"type": "integer", "minimum": PG_VERSIONS[0], "maximum": PG_VERSIONS[-1]}),
+]
+
+# What the name rules in unique.names accept: no control characters, something besides spaces.
+_NAME_PATTERN = (
+    r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+)
+
+
+def _name_schema(max_length: int) -> WithJsonSchema:
+    return WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": _NAME_PATTERN}
+    )
+
+
 KeyName = Annotated[
     str,
     BeforeValidator(_as_value_error(clean_key_name)),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": KEY_NAME_MAX_LENGTH}),
+    _name_schema(KEY_NAME_MAX_LENGTH),
 ]
 ProjectName = Annotated[
     str,
     BeforeValidator(_as_value_error(clean_project_name)),
-    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": PROJECT_NAME_MAX_LENGTH}),
+    _name_schema(PROJECT_NAME_MAX_LENGTH),
 ]
 
 
@@ -149,7 +175,7 @@ class ProjectUpdated(BaseModel):
 class ProjectCreateFields(Request):
     name: ProjectName | None = None
     region_id: str | None = None
-    pg_version: int | None = Field(default=None, ge=PG_VERSIONS[0], le=PG_VERSIONS[-1])
+    pg_version: PgVersion | None = None
 
 
 class ProjectCreateRequest(Request):

@@ -85,7 +85,9 @@ async def list_projects(
     caller: CurrentCaller,
     runtime: CurrentRuntime,
     limit: Annotated[int, Query(ge=1, le=400)] = 10,
-    cursor: Annotated[str | None, Query(max_length=128)] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=f"^{projects.CURSOR_PATTERN.pattern}$", description="Opaque.")
+    ] = None,
     search: Annotated[str | None, Query(max_length=projects.SEARCH_MAX_LENGTH)] = None,
 ) -> ProjectsPage:
     """Your projects, newest first, a page at a time (repeat `search` and `limit` with `cursor`)."""

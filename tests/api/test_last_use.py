@@ -1,0 +1,113 @@
+"""Every request authenticated by a key records when and from which address it was used."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from dataclasses import replace
+
+from tests.helpers import TEST_CLIENT_ADDR, Account, Service, running_service
+from unique.config import Settings
+from unique.db.tables import ApiKey
+
+
+async def second_key(service: Service, account: Account) -> Account:
+    """Another key of the same account: used by the test while ``account``'s key only observes.
+
+    Observing through the watched key itself would count as a use and overwrite what we check.
+    """
+    created = await service.client.post(
+        "/api_keys", json={"key_name": "w"}, headers=account.headers
+    )
+    body = created.json()
+    return Account(account.user_id, account.email, account.name, body["key"], body["id"])
+
+
+async def key_entry(service: Service, observer: Account, key_id: int) -> dict[str, object]:
+    listed = (await service.client.get("/api_keys", headers=observer.headers)).json()
+    return next(entry for entry in listed if entry["id"] == key_id)
+
+
+async def wait_for_last_use(
+    service: Service, observer: Account, key_id: int, address: str, timeout: float = 2.0
+) -> float:
+    """Seconds until the key's listed last use shows ``address``; fails after ``timeout``."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        entry = await key_entry(service, observer, key_id)
+        if entry["last_used_at"] is not None:
+            assert entry["last_used_from_addr"] == address
+            return time.monotonic() - started
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"last use of key {key_id} not visible after {timeout}s")
+
+
+async def test_a_use_becomes_visible_within_two_seconds(service: Service, account: Account) -> None:
+    watched = await second_key(service, account)
+    await service.client.get("/projects", headers=watched.headers)
+    assert await wait_for_last_use(service, account, watched.key_id, TEST_CLIENT_ADDR) <= 2.0
+
+
+async def test_an_unused_key_shows_never_used(service: Service, account: Account) -> None:
+    watched = await second_key(service, account)
+    entry = await key_entry(service, account, watched.key_id)
+    assert entry["last_used_at"] is None
+    assert entry["last_used_from_addr"] == ""
+
+
+async def test_forwarded_for_is_ignored_from_an_untrusted_peer(
+    service: Service, account: Account
+) -> None:
+    watched = await second_key(service, account)
+    await service.client.get(
+        "/projects", headers={**watched.headers, "X-Forwarded-For": "198.51.100.9"}
+    )
+    await wait_for_last_use(service, account, watched.key_id, TEST_CLIENT_ADDR)
+
+
+async def test_forwarded_for_is_honoured_from_a_trusted_proxy(settings: Settings) -> None:
+    trusted = replace(settings, trusted_proxies=(ipaddress.ip_network("10.0.0.0/8"),))
+    async with running_service(trusted) as service:
+        account = await service.new_account()
+        watched = await second_key(service, account)
+        async with service.client_from("10.1.2.3") as via_proxy:
+            response = await via_proxy.get(
+                "/projects",
+                headers={**watched.headers, "X-Forwarded-For": "192.0.2.1, 198.51.100.9, 10.0.0.5"},
+            )
+            assert response.status_code == 200
+        # 10.0.0.5 is another trusted proxy, 198.51.100.9 the client; 192.0.2.1 is only what the
+        # client claimed, and is not believed.
+        await wait_for_last_use(service, account, watched.key_id, "198.51.100.9")
+
+
+async def test_a_hot_key_is_written_about_once_per_interval(
+    service: Service, account: Account
+) -> None:
+    recorder = service.runtime.last_use
+    await recorder.flush()
+    writes_before = recorder.writes
+    started = time.monotonic()
+    for _ in range(60):
+        assert (await service.client.get("/users/me", headers=account.headers)).status_code == 200
+    await recorder.flush()
+    elapsed = time.monotonic() - started
+    written = recorder.writes - writes_before
+    # One write per flush interval at most (plus the final flush), never one per request.
+    assert 1 <= written <= elapsed / service.runtime.settings.last_use_flush_seconds + 2
+
+
+async def test_pending_uses_are_written_on_shutdown(settings: Settings) -> None:
+    never_flushes_by_itself = replace(settings, last_use_flush_seconds=3600)
+    async with running_service(never_flushes_by_itself) as service:
+        account = await service.new_account()
+        await service.client.get("/projects", headers=account.headers)
+    async with running_service(never_flushes_by_itself) as service:
+        observer = await service.new_account()
+        async with service.runtime.sessions() as session:
+            stored = await session.get(ApiKey, account.key_id)
+        assert stored is not None
+        assert stored.last_used_at is not None
+        assert stored.last_used_from_addr == TEST_CLIENT_ADDR
+        assert observer.key_id != account.key_id
