@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -31,6 +34,7 @@ UNIQUE_BIN = str(Path(os.environ.get("VIRTUAL_ENV", REPO / ".venv")) / "bin" / "
 POSTGRES_ADMIN_DSN = os.environ.get(
     "UNIQUE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
 )
+T = TypeVar("T")
 PASSWORD = "correct horse battery staple"
 # The address in-process requests appear to come from (a documentation range, RFC 5737).
 TEST_CLIENT_ADDR = "203.0.113.7"
@@ -39,6 +43,44 @@ TEST_CLIENT_ADDR = "203.0.113.7"
 def postgres_url(database: str) -> str:
     base = POSTGRES_ADMIN_DSN.rsplit("/", 1)[0]
     return f"{base}/{database}"
+
+
+ERROR_FIELDS = {"code", "message", "request_id"}
+UPPER_SNAKE_CASE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
+USABLE_REQUEST_ID = re.compile(r"^[\x20-\x7e]{1,128}$")
+
+
+def request_id_of(response: httpx.Response) -> str:
+    """The response's one ``X-Request-ID``, checked to be a usable id."""
+    values = response.headers.get_list("x-request-id")
+    assert len(values) == 1, values
+    assert USABLE_REQUEST_ID.match(values[0]), values
+    return values[0]
+
+
+def assert_error(
+    response: httpx.Response, status: int, *, code: str | None = None, field: str | None = None
+) -> dict[str, str]:
+    """The response is ``status`` in the documented error shape, naming ``field`` if given."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert isinstance(body, dict)
+    assert set(body) == ERROR_FIELDS, body
+    assert all(isinstance(value, str) and value for value in body.values()), body
+    assert UPPER_SNAKE_CASE.match(body["code"]), body
+    if code is not None:
+        assert body["code"] == code, body
+    if field is not None:
+        assert field in body["message"], body
+    assert body["request_id"] == request_id_of(response)
+    return body
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even while Playwright's loop is running."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _admin(statement: str) -> None:
@@ -51,7 +93,7 @@ async def _admin(statement: str) -> None:
 
 def postgres_available() -> bool:
     try:
-        asyncio.run(_admin("SELECT 1"))
+        run_async(_admin("SELECT 1"))
     except (OSError, asyncpg.PostgresError):
         return False
     return True
@@ -65,7 +107,7 @@ def migrate(database_url: str) -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    run_async(run())
 
 
 class DatabaseFactory:
@@ -81,7 +123,7 @@ class DatabaseFactory:
             migrate(f"sqlite:///{self._template}")
         else:
             self._template_name = f"unique_tpl_{suffix}"
-            asyncio.run(_admin(f'CREATE DATABASE "{self._template_name}"'))
+            run_async(_admin(f'CREATE DATABASE "{self._template_name}"'))
             migrate(postgres_url(self._template_name))
 
     def new_url(self) -> str:
@@ -90,20 +132,20 @@ class DatabaseFactory:
             path = self.workdir / f"{name}.db"
             shutil.copyfile(self._template, path)
             return f"sqlite:///{path}"
-        asyncio.run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._template_name}"'))
+        run_async(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._template_name}"'))
         self._created.append(name)
         return postgres_url(name)
 
     def drop(self, url: str) -> None:
         if self.kind == "postgresql":
             name = url.rsplit("/", 1)[1]
-            asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            run_async(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             self._created.remove(name)
 
     def close(self) -> None:
         if self.kind == "postgresql":
             for name in [*self._created, self._template_name]:
-                asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                run_async(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @dataclass

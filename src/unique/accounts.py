@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import audit
-from unique.db.tables import User
+from unique.db.tables import ConsoleSession, User, utcnow
 from unique.errors import Conflict, InvalidInput
 from unique.names import clean_name
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
+CONSOLE_SESSION_LIFETIME = timedelta(days=14)
 
 _hasher = PasswordHasher()
 
@@ -94,3 +99,66 @@ async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
         select(User).where(User.email_normalized == normalize_email(email))
     )
     return result.scalar_one_or_none()
+
+
+# A hash to verify against when the email is unknown, so that a login attempt takes as long for
+# a missing account as for a wrong password: timing must not reveal which emails exist.
+_DECOY_HASH = _hasher.hash("decoy password, never matches a submitted one")
+
+
+async def check_login(session: AsyncSession, email: str, password: str) -> User | None:
+    """The user whose email and password these are, or None; as slow either way."""
+    user = await find_user_by_email(session, email) if isinstance(email, str) else None
+    if user is None:
+        password_matches(_DECOY_HASH, password)
+        return None
+    return user if password_matches(user.password_hash, password) else None
+
+
+@dataclass(frozen=True)
+class ConsoleLogin:
+    """A signed-in Console session: the user and the secret its forms' CSRF tokens derive from."""
+
+    user: User
+    csrf_secret: str
+
+
+def _session_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def start_console_session(session: AsyncSession, user: User, *, source_addr: str = "") -> str:
+    """Create a Console session; return the token for the cookie (stored only as its hash)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        ConsoleSession(
+            id_hash=_session_digest(token),
+            user_id=user.id,
+            csrf_secret=secrets.token_urlsafe(32),
+            created_at=now,
+            expires_at=now + CONSOLE_SESSION_LIFETIME,
+        )
+    )
+    audit.record(
+        session, "login", account_id=user.id, actor_user_id=user.id, source_addr=source_addr
+    )
+    return token
+
+
+async def find_console_session(session: AsyncSession, token: str) -> ConsoleLogin | None:
+    result = await session.execute(
+        select(User, ConsoleSession.csrf_secret)
+        .join(ConsoleSession, ConsoleSession.user_id == User.id)
+        .where(
+            ConsoleSession.id_hash == _session_digest(token), ConsoleSession.expires_at > utcnow()
+        )
+    )
+    row = result.one_or_none()
+    return None if row is None else ConsoleLogin(user=row[0], csrf_secret=row[1])
+
+
+async def end_console_session(session: AsyncSession, token: str) -> None:
+    await session.execute(
+        delete(ConsoleSession).where(ConsoleSession.id_hash == _session_digest(token))
+    )

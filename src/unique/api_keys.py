@@ -206,3 +206,12 @@ async def authenticate(session: AsyncSession, presented: str) -> Principal | Non
     )
     row = result.one_or_none()
     return None if row is None else Principal(key_id=row.id, owner_id=row.owner_id)
+
+
+async def revoked_key_name(session: AsyncSession, owner_id: uuid.UUID, key_id: int) -> str | None:
+    """The name of one of the account's revoked keys (for a confirmation notice), else None."""
+    return await session.scalar(
+        select(ApiKey.name).where(
+            ApiKey.id == key_id, ApiKey.owner_id == owner_id, ApiKey.revoked_at.is_not(None)
+        )
+    )

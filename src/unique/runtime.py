@@ -8,7 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from unique.config import Settings
 from unique.db.engine import create_engine, session_factory
+from unique.instance import shared_secret_key
 from unique.last_use import LastUseRecorder
+from unique.throttle import FailureWindow
+
+LOGIN_WINDOW_SECONDS = 15 * 60
 
 
 @dataclass
@@ -17,6 +21,10 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     last_use: LastUseRecorder
+    # Failed Console logins, per account and per address; when either is exhausted, wait.
+    login_failures_by_account: FailureWindow
+    login_failures_by_address: FailureWindow
+    secret_key: str = ""
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
@@ -27,9 +35,12 @@ class Runtime:
             engine=engine,
             sessions=sessions,
             last_use=LastUseRecorder(sessions, settings.last_use_flush_seconds),
+            login_failures_by_account=FailureWindow(5, LOGIN_WINDOW_SECONDS),
+            login_failures_by_address=FailureWindow(20, LOGIN_WINDOW_SECONDS),
         )
 
     async def start(self) -> None:
+        self.secret_key = self.settings.secret_key or await shared_secret_key(self.sessions)
         self.last_use.start()
 
     async def stop(self) -> None:

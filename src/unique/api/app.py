@@ -1,4 +1,4 @@
-"""The ASGI application: the API under ``/api/v2`` and the operator endpoints."""
+"""The ASGI application: the API under ``/api/v2``, the Console at ``/``, operator endpoints."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.staticfiles import StaticFiles
 
 from unique.api.errors import install_error_handlers
 from unique.api.request_context import RequestContextMiddleware
 from unique.api.routes import api_keys, operations, projects, users
 from unique.config import Settings, load_settings
+from unique.console import auth_pages, key_pages, project_pages
+from unique.console.web import STATIC_DIRECTORY
 from unique.runtime import Runtime
 
 API_PREFIX = "/api/v2"
@@ -47,6 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (api_keys, projects, users):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(operations.router)
+    for console in (auth_pages, project_pages, key_pages):
+        app.include_router(console.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static")
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     return app
 

@@ -61,6 +61,14 @@ async def read_body_within_limit(request: Request) -> None:
     request._body = b"".join(chunks)
 
 
+def request_address(request: Request, runtime: Runtime) -> str:
+    return client_address(
+        request.client.host if request.client else None,
+        request.headers.get("x-forwarded-for"),
+        runtime.settings.trusted_proxies,
+    )
+
+
 def bearer_token(authorization: str | None) -> str | None:
     if authorization is None:
         return None
@@ -102,11 +110,7 @@ class AuthenticatedRoute(APIRoute):
                 principal = await api_keys.authenticate(session, token) if token else None
                 if principal is None:
                     raise unauthorized()
-                address = client_address(
-                    request.client.host if request.client else None,
-                    request.headers.get("x-forwarded-for"),
-                    runtime.settings.trusted_proxies,
-                )
+                address = request_address(request, runtime)
                 runtime.last_use.note(principal.key_id, LastUse(at=utcnow(), address=address))
                 request.state.caller = Caller(principal, address, session)
                 check_query_parameters(request, declared)

@@ -1,0 +1,148 @@
+"""Account settings: profile, and API keys (create, show once, copy, revoke)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from unique import api_keys, keys
+from unique.api.guard import request_address
+from unique.console.web import (
+    ConsoleRoute,
+    CurrentLogin,
+    Database,
+    check_csrf,
+    csrf_token,
+    render,
+    runtime_of,
+    when,
+)
+from unique.errors import InvalidInput, NotFound
+
+router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+@router.get("/settings")
+async def profile(request: Request, login: CurrentLogin) -> Response:
+    if login is None:
+        return RedirectResponse("/login", status_code=303)
+    return render(
+        request,
+        "settings_profile.html",
+        section="profile",
+        user=login.user,
+        csrf=csrf_token(request, login),
+    )
+
+
+async def _keys_page(
+    request: Request,
+    session: Database,
+    login: CurrentLogin,
+    *,
+    status_code: int = 200,
+    new_key: api_keys.NewKey | None = None,
+    error: str | None = None,
+    name: str = "",
+) -> Response:
+    assert login is not None
+    keys = await api_keys.list_active_keys(session, login.user.id)
+    revoked_notice = None
+    revoked_id = request.query_params.get("revoked", "")
+    if revoked_id.isdigit():
+        revoked_notice = await api_keys.revoked_key_name(session, login.user.id, int(revoked_id))
+    return render(
+        request,
+        "settings_api_keys.html",
+        status_code=status_code,
+        section="api-keys",
+        user=login.user,
+        csrf=csrf_token(request, login),
+        keys=keys,
+        new_key=new_key,
+        error=error,
+        name=name,
+        revoked_notice=revoked_notice,
+    )
+
+
+@router.get("/settings/api-keys")
+async def api_keys_page(request: Request, session: Database, login: CurrentLogin) -> Response:
+    if login is None:
+        return RedirectResponse("/login", status_code=303)
+    return await _keys_page(request, session, login)
+
+
+@router.post("/settings/api-keys")
+async def create_api_key(
+    request: Request,
+    session: Database,
+    login: CurrentLogin,
+    key_name: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    """Create a key. The page's script asks for JSON and shows the key in place, so that
+    reloading or going back never re-submits; without script the answer is the page itself."""
+    if login is None:
+        return RedirectResponse("/login", status_code=303)
+    check_csrf(request, csrf_token, login)
+    try:
+        new_key = await api_keys.create_key(
+            session,
+            owner_id=login.user.id,
+            created_by=login.user.id,
+            name=key_name,
+            source_addr=request_address(request, runtime_of(request)),
+        )
+    except InvalidInput as error:
+        if _wants_json(request):
+            return JSONResponse({"field": error.field, "message": error.message}, status_code=400)
+        return await _keys_page(
+            request, session, login, status_code=400, error=error.message, name=key_name
+        )
+    await session.commit()
+    if _wants_json(request):
+        return JSONResponse(
+            {
+                "id": new_key.id,
+                "key": new_key.secret,
+                "name": new_key.name,
+                "hint": keys.hint(new_key.secret),
+                "created_at": when(new_key.created_at),
+                "created_by": login.user.name,
+            }
+        )
+    return await _keys_page(request, session, login, new_key=new_key)
+
+
+@router.post("/settings/api-keys/{key_id}/revoke")
+async def revoke_api_key(
+    request: Request,
+    key_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    session: Database,
+    login: CurrentLogin,
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    if login is None:
+        return RedirectResponse("/login", status_code=303)
+    check_csrf(request, csrf_token, login)
+    runtime = runtime_of(request)
+    try:
+        await api_keys.revoke_key(
+            session,
+            owner_id=login.user.id,
+            key_id=key_id,
+            actor_user_id=login.user.id,
+            last_use=runtime.last_use,
+            source_addr=request_address(request, runtime),
+        )
+    except NotFound:
+        return RedirectResponse("/settings/api-keys", status_code=303)
+    await session.commit()
+    return RedirectResponse(f"/settings/api-keys?revoked={key_id}", status_code=303)

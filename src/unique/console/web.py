@@ -1,0 +1,165 @@
+"""Console plumbing: the session cookie, CSRF tokens, security headers, templates.
+
+A session cookie holds a random token whose SHA-256 is the stored session id. Every
+state-changing form carries a CSRF token: an HMAC, under the deployment's secret key, of a
+per-session secret (or, before login, of a nonce in its own cookie).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from unique import accounts
+from unique.accounts import ConsoleLogin
+from unique.api.errors import ApiError
+from unique.api.guard import read_body_within_limit
+from unique.api.schemas import rfc3339
+from unique.runtime import Runtime
+
+SESSION_COOKIE = "unique_session"
+ANONYMOUS_COOKIE = "unique_form"
+CSRF_FIELD = "csrf_token"
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+STATIC_DIRECTORY = Path(__file__).parent / "static"
+
+
+def when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+templates.env.filters["when"] = when
+templates.env.filters["iso"] = rfc3339
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), clipboard-write=(self)",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    # Pages show account data and, once, a new key: never keep them in any cache, and let the
+    # back button after sign-out ask the server again rather than show a stored page.
+    "Cache-Control": "no-store",
+}
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class ConsoleRoute(APIRoute):
+    """A Console page: bounded form bodies and the security headers on every answer."""
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def console_handler(request: Request) -> Response:
+            try:
+                await read_body_within_limit(request)
+                response = await handler(request)
+            except ApiError as error:
+                response = render(
+                    request, "error.html", status_code=error.status, message=error.message
+                )
+                response.headers.update(error.headers)
+            response.headers.update(SECURITY_HEADERS)
+            return response
+
+        return console_handler
+
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def database(request: Request) -> AsyncIterator[AsyncSession]:
+    async with runtime_of(request).sessions() as session:
+        yield session
+
+
+Database = Annotated[AsyncSession, Depends(database)]
+
+
+async def current_login(request: Request, session: Database) -> ConsoleLogin | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > 128:
+        return None
+    return await accounts.find_console_session(session, token)
+
+
+CurrentLogin = Annotated[ConsoleLogin | None, Depends(current_login)]
+
+
+def _sign(request: Request, purpose: str, value: str) -> str:
+    key = runtime_of(request).secret_key.encode()
+    return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request, login: ConsoleLogin) -> str:
+    return _sign(request, "session", login.csrf_secret)
+
+
+def anonymous_page(
+    request: Request, template: str, status_code: int = 200, **context: Any
+) -> Response:
+    """Render a page with a form used before sign-in, its CSRF token bound to a nonce cookie."""
+    nonce = request.cookies.get(ANONYMOUS_COOKIE)
+    fresh = not nonce or len(nonce) > 64
+    if fresh:
+        nonce = secrets.token_urlsafe(24)
+    assert nonce is not None
+    response = render(
+        request, template, status_code, csrf=_sign(request, "anonymous", nonce), **context
+    )
+    if fresh:
+        set_cookie(request, response, ANONYMOUS_COOKIE, nonce, max_age=3600)
+    return response
+
+
+def _forbidden() -> ApiError:
+    return ApiError(
+        403, "CSRF_FAILED", "The form expired or did not come from this site. Reload and try again."
+    )
+
+
+def check_csrf(request: Request, submitted: str | None, login: ConsoleLogin) -> None:
+    if not submitted or not hmac.compare_digest(submitted, csrf_token(request, login)):
+        raise _forbidden()
+
+
+def check_anonymous_csrf(request: Request, submitted: str | None) -> None:
+    nonce = request.cookies.get(ANONYMOUS_COOKIE)
+    expected = _sign(request, "anonymous", nonce) if nonce else ""
+    if not submitted or not expected or not hmac.compare_digest(submitted, expected):
+        raise _forbidden()
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    return templates.TemplateResponse(request, template, context, status_code=status_code)

@@ -1,0 +1,189 @@
+"""The Console behaves like a real login system: validation, sessions, CSRF, escaping, isolation."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.console.conftest import (
+    ConsoleServer,
+    create_key_in_console,
+    open_api_keys,
+    revoke_in_console,
+    sign_in,
+)
+from tests.helpers import PASSWORD
+
+pytestmark = pytest.mark.slow
+
+XSS_NAME = "<img src=x onerror=alert(1)>"
+
+
+def test_sign_up_validates_inline_and_then_signs_in(page: Page, server: ConsoleServer) -> None:
+    page.goto("/signup")
+    page.get_by_label("Name").fill("Ada Lovelace")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("password must be at least 8 characters")).to_be_visible()
+    expect(page.get_by_label("Email")).to_have_value("ada@example.com")
+
+    page.get_by_label("Email").fill("not-an-email")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("email must be a valid email address")).to_be_visible()
+
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url("**/projects")
+    expect(page.get_by_role("button", name="Ada Lovelace")).to_be_visible()
+
+
+def test_sign_up_with_a_taken_email_says_so(page: Page, server: ConsoleServer) -> None:
+    server.create_user("sam@example.com")
+    page.goto("/signup")
+    page.get_by_label("Name").fill("Impostor")
+    page.get_by_label("Email").fill("SAM@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("An account with this email already exists")).to_be_visible()
+
+
+def test_a_wrong_password_is_refused(page: Page, server: ConsoleServer) -> None:
+    server.create_user("sam@example.com")
+    page.goto("/login")
+    page.get_by_label("Email").fill("sam@example.com")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("Incorrect email or password.")
+    page.goto("/settings/api-keys")
+    page.wait_for_url("**/login")
+
+
+def test_repeated_failed_logins_are_throttled(server: ConsoleServer) -> None:
+    server.create_user("sam@example.com")
+    with httpx.Client(base_url=server.url) as client:
+        statuses = []
+        for _ in range(6):
+            form = client.get("/login").text
+            token = form.split('name="csrf_token" value="')[1].split('"')[0]
+            response = client.post(
+                "/login",
+                data={"email": "sam@example.com", "password": "guess", "csrf_token": token},
+            )
+            statuses.append(response.status_code)
+        assert statuses == [400] * 5 + [429]
+        assert "Too many failed sign-in attempts" in response.text
+        token = client.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+        right = client.post(
+            "/login", data={"email": "sam@example.com", "password": PASSWORD, "csrf_token": token}
+        )
+        assert right.status_code == 429, "even the right password waits out the window"
+
+
+def test_session_cookie_and_security_headers(server: ConsoleServer) -> None:
+    server.create_user("sam@example.com")
+    with httpx.Client(base_url=server.url) as client:
+        form = client.get("/login")
+        assert "default-src 'self'" in form.headers["content-security-policy"]
+        assert form.headers["x-frame-options"] == "DENY"
+        assert form.headers["x-content-type-options"] == "nosniff"
+        assert form.headers["cache-control"] == "no-store"
+        token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+        signed_in = client.post(
+            "/login", data={"email": "sam@example.com", "password": PASSWORD, "csrf_token": token}
+        )
+        cookie = next(
+            value
+            for name, value in signed_in.headers.multi_items()
+            if name == "set-cookie" and value.startswith("unique_session=")
+        )
+        assert "HttpOnly" in cookie
+        assert "SameSite=lax" in cookie
+        assert "Secure" not in cookie, "plain http on loopback: Secure would lose the cookie"
+
+
+def test_a_post_without_csrf_token_is_rejected(page: Page, server: ConsoleServer) -> None:
+    server.create_user("sam@example.com")
+    sign_in(page, "sam@example.com")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    with httpx.Client(base_url=server.url, cookies=cookies) as client:
+        forged = client.post("/settings/api-keys", data={"key_name": "forged"})
+        assert forged.status_code == 403
+        wrong = client.post(
+            "/settings/api-keys", data={"key_name": "forged", "csrf_token": "0" * 64}
+        )
+        assert wrong.status_code == 403
+    open_api_keys(page)
+    expect(page.get_by_text("No API keys yet")).to_be_visible()
+
+
+def test_session_rotates_at_login_and_ends_at_logout(page: Page, server: ConsoleServer) -> None:
+    server.create_user("sam@example.com")
+    sign_in(page, "sam@example.com")
+    first = next(c["value"] for c in page.context.cookies() if c["name"] == "unique_session")
+    open_api_keys(page)
+    page.get_by_role("button", name="Sam Smith").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login")
+    page.go_back()
+    page.wait_for_url("**/login")
+    expect(page.get_by_role("heading", name="Sign in to the Console")).to_be_visible()
+    # The old session is gone on the server, not only in the browser.
+    with httpx.Client(base_url=server.url, cookies={"unique_session": first}) as client:
+        assert client.get("/settings/api-keys").status_code == 303
+    sign_in(page, "sam@example.com")
+    second = next(c["value"] for c in page.context.cookies() if c["name"] == "unique_session")
+    assert second != first
+
+
+def test_a_script_looking_key_name_is_shown_as_text(page: Page, server: ConsoleServer) -> None:
+    server.create_user("sam@example.com")
+    alerts: list[str] = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    sign_in(page, "sam@example.com")
+    open_api_keys(page)
+    create_key_in_console(page, XSS_NAME)
+    expect(page.get_by_text(f"Your new API key “{XSS_NAME}”")).to_be_visible()
+    # Once inserted by the page's script, once rendered by the server after a reload.
+    for _ in range(2):
+        row = page.get_by_role("row").filter(has_text=XSS_NAME)
+        expect(row).to_have_count(1)
+        expect(row.locator("img")).to_have_count(0)
+        page.reload()
+    assert alerts == []
+
+
+def test_keys_created_through_the_api_show_and_revocations_reach_it(
+    page: Page, server: ConsoleServer
+) -> None:
+    server.create_user("sam@example.com")
+    bootstrap = server.create_key("sam@example.com", "bootstrap")
+    created = server.api("POST", "/api_keys", bootstrap, json={"key_name": "from-the-api"}).json()
+    sign_in(page, "sam@example.com")
+    open_api_keys(page)
+    expect(page.get_by_role("row").filter(has_text="from-the-api")).to_contain_text(
+        f"unq_…{created['key'][-4:]}"
+    )
+    revoke_in_console(page, "from-the-api")
+    listed = server.api("GET", "/api_keys", bootstrap).json()
+    assert [key["name"] for key in listed] == ["bootstrap"]
+    assert server.api("GET", "/users/me", created["key"]).status_code == 401
+
+
+def test_another_user_sees_none_of_the_first_users_keys(page: Page, server: ConsoleServer) -> None:
+    server.create_user("sam@example.com")
+    server.create_user("eve@example.com", name="Eve Example")
+    sam_key = server.create_key("sam@example.com", "sams-secret-key")
+    sign_in(page, "eve@example.com")
+    open_api_keys(page, user_name="Eve Example")
+    expect(page.get_by_text("No API keys yet")).to_be_visible()
+    assert "sams-secret-key" not in page.content()
+    sam_key_id = server.api("GET", "/api_keys", sam_key).json()[0]["id"]
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    with httpx.Client(base_url=server.url, cookies=cookies) as client:
+        client.post(f"/settings/api-keys/{sam_key_id}/revoke", data={"csrf_token": token})
+    assert server.api("GET", "/projects", sam_key).status_code == 200
