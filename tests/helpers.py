@@ -194,6 +194,22 @@ def run_cli(
     )
 
 
+def bootstrap_user(
+    database_url: str, email: str = "sam@example.com", name: str = "Sam Smith"
+) -> tuple[str, str]:
+    """Create a user and a first key the way an operator does; return (user id, key)."""
+    env = {"UNIQUE_DATABASE_URL": database_url}
+    user = run_cli(
+        ["admin", "create-user", "--email", email, "--name", name, "--password-stdin"],
+        env,
+        stdin=PASSWORD + "\n",
+    )
+    assert user.returncode == 0, user.stderr
+    key = run_cli(["admin", "create-api-key", "--email", email, "--name", "bootstrap"], env)
+    assert key.returncode == 0, key.stderr
+    return user.stdout.strip(), key.stdout.strip()
+
+
 class ServerProcess:
     """A real `unique serve` process on a free loopback port, its output captured to a file."""
 

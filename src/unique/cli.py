@@ -19,24 +19,35 @@ import typer
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from unique import accounts, api_keys
+from unique import accounts, api_keys, client_cli
 from unique.config import Settings, SettingsError, load_settings
 from unique.db.engine import create_engine, session_factory
 from unique.db.migrate import upgrade
 from unique.db.tables import User
-from unique.errors import UniqueError
+from unique.errors import DomainError
 
 T = TypeVar("T")
 
 app = typer.Typer(
-    help="Unique: a self-hostable account and API-key service.",
+    help="Unique: a self-hostable account and API-key service.\n\n"
+    "Server side: serve, db, admin. Client side: auth, me, api-keys, projects.",
     no_args_is_help=True,
-    add_completion=False,
 )
 db_app = typer.Typer(help="Database schema management.", no_args_is_help=True)
 admin_app = typer.Typer(help="Bootstrap users and keys from the server side.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+client_cli.register(app)
+
+
+@app.callback()
+def connection_options(
+    ctx: typer.Context,
+    api_key: client_cli.ApiKeyOption = None,
+    api_host: client_cli.ApiHostOption = None,
+    output: client_cli.OutputOption = None,
+) -> None:
+    client_cli.remember_connection(ctx, api_key, api_host, output)
 
 
 class KeyOutput(StrEnum):
@@ -69,7 +80,7 @@ def run_with_database(settings: Settings, work: Callable[..., Awaitable[T]]) -> 
 
     try:
         return asyncio.run(main())
-    except UniqueError as error:
+    except DomainError as error:
         raise fail(error.message) from None
     except (SQLAlchemyError, OSError) as error:
         raise fail(
@@ -80,11 +91,11 @@ def run_with_database(settings: Settings, work: Callable[..., Awaitable[T]]) -> 
 @app.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Address to bind [default: UNIQUE_HOST or 127.0.0.1]")
+        str | None, typer.Option(help="Address to bind (default: UNIQUE_HOST, else 127.0.0.1)")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: UNIQUE_PORT or 8000]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: UNIQUE_PORT, else 8000)")] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes [default: UNIQUE_WORKERS or 1]")
+        int | None, typer.Option(help="Worker processes (default: UNIQUE_WORKERS, else 1)")
     ] = None,
 ) -> None:
     """Migrate the database, then serve the API (and Console) until stopped."""
@@ -181,7 +192,7 @@ def create_api_key(
         async with sessions.begin() as session:
             user = await accounts.find_user_by_email(session, email)
             if user is None:
-                raise UniqueError(f"no user with email {email}")
+                raise DomainError(f"no user with email {email}")
             return await api_keys.create_key(
                 session, owner_id=user.id, created_by=user.id, name=name
             )

@@ -6,7 +6,7 @@ The API and the Console map them to their own responses; nothing here knows abou
 from __future__ import annotations
 
 
-class UniqueError(Exception):
+class DomainError(Exception):
     code = "ERROR"
 
     def __init__(self, message: str) -> None:
@@ -14,7 +14,7 @@ class UniqueError(Exception):
         self.message = message
 
 
-class InvalidInput(UniqueError):
+class InvalidInput(DomainError):
     """A value a caller sent breaks a rule; ``field`` names it."""
 
     code = "INVALID_REQUEST"
@@ -24,13 +24,13 @@ class InvalidInput(UniqueError):
         self.field = field
 
 
-class NotFound(UniqueError):
+class NotFound(DomainError):
     code = "NOT_FOUND"
 
 
-class Conflict(UniqueError):
+class Conflict(DomainError):
     code = "CONFLICT"
 
 
-class LimitExceeded(UniqueError):
+class LimitExceeded(DomainError):
     code = "LIMIT_EXCEEDED"

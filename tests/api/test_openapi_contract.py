@@ -15,24 +15,18 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
-from tests.helpers import PASSWORD, ServerProcess, run_cli
+from tests.helpers import ServerProcess, bootstrap_user
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, str]]:
-    env = {"UNIQUE_DATABASE_URL": database_url}
-    run_cli(
-        ["admin", "create-user", "--email", "f@example.com", "--name", "Fuzz", "--password-stdin"],
-        env,
-        stdin=PASSWORD + "\n",
-    )
-    key = run_cli(["admin", "create-api-key", "--email", "f@example.com", "--name", "fuzz"], env)
+    _, key = bootstrap_user(database_url, "f@example.com", "Fuzz")
     process = ServerProcess(
         database_url, tmp_path / "server.log", env={"UNIQUE_RATE_LIMITS": "off"}
     )
-    yield process, key.stdout.strip()
+    yield process, key
     process.stop()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import PASSWORD, ServerProcess, run_cli
+from tests.helpers import ServerProcess, bootstrap_user
 from unique import keys
 from unique.config import sqlite_path
 
@@ -33,16 +33,7 @@ def stored_bytes(database_url: str) -> bytes:
 def test_no_key_or_its_random_part_reaches_the_database_or_the_log(
     database_url: str, tmp_path: Path
 ) -> None:
-    env = {"UNIQUE_DATABASE_URL": database_url}
-    run_cli(
-        ["admin", "create-user", "--email", "s@example.com", "--name", "S", "--password-stdin"],
-        env,
-        stdin=PASSWORD + "\n",
-    )
-    bootstrap = run_cli(
-        ["admin", "create-api-key", "--email", "s@example.com", "--name", "boot"], env
-    )
-    secrets = [bootstrap.stdout.strip()]
+    secrets = [bootstrap_user(database_url)[1]]
     server = ServerProcess(database_url, tmp_path / "server.log")
     try:
         api = f"{server.base_url}/api/v2"

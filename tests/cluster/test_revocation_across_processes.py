@@ -7,22 +7,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import PASSWORD, ServerProcess, run_cli
+from tests.helpers import ServerProcess, bootstrap_user
 
 pytestmark = pytest.mark.slow
-
-
-def bootstrap_key(database_url: str) -> str:
-    env = {"UNIQUE_DATABASE_URL": database_url}
-    user = run_cli(
-        ["admin", "create-user", "--email", "ops@example.com", "--name", "Ops", "--password-stdin"],
-        env,
-        stdin=PASSWORD + "\n",
-    )
-    assert user.returncode == 0, user.stderr
-    key = run_cli(["admin", "create-api-key", "--email", "ops@example.com", "--name", "boot"], env)
-    assert key.returncode == 0, key.stderr
-    return key.stdout.strip()
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -31,7 +18,7 @@ def bearer(key: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("database_kind", ["postgresql"])
 def test_revoke_on_one_node_fails_on_the_other_at_once(database_url: str, tmp_path: Path) -> None:
-    admin_key = bootstrap_key(database_url)
+    _, admin_key = bootstrap_user(database_url)
     node_a = ServerProcess(database_url, tmp_path / "a.log")
     node_b = ServerProcess(database_url, tmp_path / "b.log")
     try:
@@ -53,7 +40,7 @@ def test_revoke_on_one_node_fails_on_the_other_at_once(database_url: str, tmp_pa
 
 @pytest.mark.parametrize("database_kind", ["sqlite"])
 def test_revoke_holds_for_every_worker_of_one_server(database_url: str, tmp_path: Path) -> None:
-    admin_key = bootstrap_key(database_url)
+    _, admin_key = bootstrap_user(database_url)
     server = ServerProcess(database_url, tmp_path / "server.log", workers=2)
     try:
         api = f"{server.base_url}/api/v2"

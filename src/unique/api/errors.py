@@ -14,7 +14,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from unique.errors import Conflict, InvalidInput, LimitExceeded, NotFound, UniqueError
+from unique.errors import Conflict, DomainError, InvalidInput, LimitExceeded, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     ConnectionError,
     TimeoutError,
 )
-_DOMAIN_STATUS: dict[type[UniqueError], int] = {
+_DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 400,
     NotFound: 404,
     Conflict: 409,
@@ -135,7 +135,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, UniqueError)
+        assert isinstance(exc, DomainError)
         status = next(s for kind, s in _DOMAIN_STATUS.items() if isinstance(exc, kind))
         return error_response(request_id_of(request), status, exc.code, exc.message)
 
