@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: run test lint install browser
+.PHONY: run test lint install browser bench
 
 run: $(STAMP)
 	$(BIN)/unique serve
@@ -16,6 +16,11 @@ test: $(STAMP) browser
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+
+# Load benchmarks (not part of the tests): writes bench/RESULTS.md and bench/results.png.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

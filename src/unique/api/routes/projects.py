@@ -21,6 +21,7 @@ from unique.api.schemas import (
     ProjectUpdateRequest,
 )
 from unique.db.tables import Project
+from unique.projects import ProjectRecord
 
 router = APIRouter(
     prefix="/projects",
@@ -33,7 +34,7 @@ ProjectId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,60}$", description="The p
 MiB = 1024 * 1024
 
 
-def _list_item(project: Project, proxy_domain: str) -> ProjectListItem:
+def _list_item(project: ProjectRecord, proxy_domain: str) -> ProjectListItem:
     region = project.region_id.split("-", 1)[1]
     return ProjectListItem(
         id=project.id,
