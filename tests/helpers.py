@@ -236,7 +236,13 @@ class ServerProcess:
                 "--workers",
                 str(workers),
             ],
-            env={**os.environ, "UNIQUE_DATABASE_URL": database_url, **(env or {})},
+            # API rate limits are off unless a test turns them on: most tests send bursts.
+            env={
+                **os.environ,
+                "UNIQUE_DATABASE_URL": database_url,
+                "UNIQUE_RATE_LIMITS": "off",
+                **(env or {}),
+            },
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -10,6 +10,7 @@ from unique.config import Settings
 from unique.db.engine import create_engine, session_factory
 from unique.instance import shared_secret_key
 from unique.last_use import LastUseRecorder
+from unique.ratelimit import Counter, LocalCounter, RedisCounter, redis_counter
 from unique.throttle import FailureWindow
 
 LOGIN_WINDOW_SECONDS = 15 * 60
@@ -24,6 +25,8 @@ class Runtime:
     # Failed Console logins, per account and per address; when either is exhausted, wait.
     login_failures_by_account: FailureWindow
     login_failures_by_address: FailureWindow
+    # Rate-limit counters: None when UNIQUE_RATE_LIMITS is off.
+    limits: Counter | None = None
     secret_key: str = ""
 
     @classmethod
@@ -37,6 +40,7 @@ class Runtime:
             last_use=LastUseRecorder(sessions, settings.last_use_flush_seconds),
             login_failures_by_account=FailureWindow(5, LOGIN_WINDOW_SECONDS),
             login_failures_by_address=FailureWindow(20, LOGIN_WINDOW_SECONDS),
+            limits=_counter(settings),
         )
 
     async def start(self) -> None:
@@ -45,4 +49,12 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.last_use.stop()
+        if isinstance(self.limits, RedisCounter):
+            await self.limits.close()
         await self.engine.dispose()
+
+
+def _counter(settings: Settings) -> Counter | None:
+    if not settings.rate_limits:
+        return None
+    return redis_counter(settings.redis_url) if settings.redis_url else LocalCounter()

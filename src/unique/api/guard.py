@@ -24,6 +24,7 @@ from unique.db.tables import utcnow
 from unique.errors import InvalidInput
 from unique.last_use import LastUse
 from unique.net import client_address
+from unique.ratelimit import Verdict
 from unique.runtime import Runtime
 
 MAX_BODY_BYTES = 64 * 1024
@@ -59,6 +60,57 @@ async def read_body_within_limit(request: Request) -> None:
         chunks.append(chunk)
     # Starlette keeps a read body here; FastAPI's own body parsing then reuses it.
     request._body = b"".join(chunks)
+
+
+def _rate_limited(verdict: Verdict, message: str) -> ApiError:
+    return ApiError(
+        429,
+        "RATE_LIMITED",
+        f"{message} Retry in {verdict.reset_seconds} s.",
+        {"Retry-After": str(verdict.reset_seconds), **_limit_headers(verdict)},
+    )
+
+
+def _limit_headers(verdict: Verdict) -> dict[str, str]:
+    return {
+        "RateLimit-Limit": str(verdict.limit),
+        "RateLimit-Remaining": str(verdict.remaining),
+        "RateLimit-Reset": str(verdict.reset_seconds),
+    }
+
+
+async def throttle_failed_authentication(runtime: Runtime, address: str) -> None:
+    """Past the allowance of failed authentications, an address gets 429 instead of 401, so
+    that guessing keys from it stops early. Valid keys from the same address still work."""
+    if runtime.limits is None:
+        return
+    allowance = runtime.settings.auth_failures_per_minute
+    verdict = await runtime.limits.hit(f"authfail:{address}", allowance, 60)
+    if verdict is not None and not verdict.allowed:
+        raise _rate_limited(verdict, "Too many failed authentications from this address.")
+
+
+async def enforce_rate_limits(
+    runtime: Runtime, principal: Principal, request: Request
+) -> dict[str, str]:
+    """Per account: a per-minute budget, and a per-second burst per route. Returns the headers
+    that tell the caller where it stands."""
+    if runtime.limits is None:
+        return {}
+    settings = runtime.settings
+    route = request.scope.get("route")
+    route_name = f"{request.method}:{getattr(route, 'path', request.url.path)}"
+    burst = await runtime.limits.hit(
+        f"burst:{principal.owner_id}:{route_name}", settings.rate_limit_burst, 1
+    )
+    if burst is not None and not burst.allowed:
+        raise _rate_limited(burst, "Too many requests to this route in one second.")
+    minute = await runtime.limits.hit(
+        f"minute:{principal.owner_id}", settings.rate_limit_per_minute, 60
+    )
+    if minute is not None and not minute.allowed:
+        raise _rate_limited(minute, "The account's requests-per-minute limit is used up.")
+    return _limit_headers(minute) if minute is not None else {}
 
 
 def request_address(request: Request, runtime: Runtime) -> str:
@@ -106,15 +158,19 @@ class AuthenticatedRoute(APIRoute):
             runtime: Runtime = request.app.state.runtime
             await read_body_within_limit(request)
             token = bearer_token(request.headers.get("authorization"))
+            address = request_address(request, runtime)
             async with runtime.sessions() as session:
                 principal = await api_keys.authenticate(session, token) if token else None
                 if principal is None:
+                    await throttle_failed_authentication(runtime, address)
                     raise unauthorized()
-                address = request_address(request, runtime)
                 runtime.last_use.note(principal.key_id, LastUse(at=utcnow(), address=address))
+                limit_headers = await enforce_rate_limits(runtime, principal, request)
                 request.state.caller = Caller(principal, address, session)
                 check_query_parameters(request, declared)
-                return await handler(request)
+                response = await handler(request)
+            response.headers.update(limit_headers)
+            return response
 
         return guarded
 

@@ -1,0 +1,99 @@
+"""Rate limits: fixed-window counters, in Redis when configured (shared by every node), else in
+this process.
+
+When Redis cannot be reached the service keeps serving without limits (fails open) and says so
+in the log, once per outage; counting resumes as soon as Redis answers again.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The state of one counter after a hit."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+
+class Counter(Protocol):
+    async def hit(self, name: str, limit: int, window_seconds: int) -> Verdict | None:
+        """Count one event against ``name``; None when the count could not be kept."""
+
+
+def _window(window_seconds: int, now: float) -> tuple[int, int]:
+    """The current window's number and the seconds until it ends."""
+    index = int(now // window_seconds)
+    return index, max(1, math.ceil((index + 1) * window_seconds - now))
+
+
+def _verdict(count: int, limit: int, reset: int) -> Verdict:
+    return Verdict(count <= limit, limit, max(0, limit - count), reset)
+
+
+class LocalCounter:
+    """Counters in this process: exact for one process, per process when there are several."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._counts: dict[str, tuple[int, int]] = {}
+
+    async def hit(self, name: str, limit: int, window_seconds: int) -> Verdict:
+        index, reset = _window(window_seconds, self._clock())
+        window, count = self._counts.get(name, (index, 0))
+        count = count + 1 if window == index else 1
+        self._counts[name] = (index, count)
+        if len(self._counts) > 100_000:
+            self._forget_old(index, window_seconds)
+        return _verdict(count, limit, reset)
+
+    def _forget_old(self, index: int, window_seconds: int) -> None:
+        self._counts = {name: value for name, value in self._counts.items() if value[0] >= index}
+
+
+class RedisCounter:
+    """Counters in Redis, so that every node sees the same totals."""
+
+    def __init__(self, redis: Redis, clock: Callable[[], float] = time.time) -> None:
+        self._redis = redis
+        self._clock = clock
+        self._healthy = True
+
+    async def hit(self, name: str, limit: int, window_seconds: int) -> Verdict | None:
+        index, reset = _window(window_seconds, self._clock())
+        key = f"unique:rl:{name}:{index}"
+        try:
+            async with self._redis.pipeline(transaction=True) as pipeline:
+                pipeline.incr(key)
+                pipeline.expire(key, window_seconds + 1)
+                count, _ = await pipeline.execute()
+        except (RedisError, OSError) as error:
+            if self._healthy:
+                log.warning("rate limits off: Redis unreachable (%s)", type(error).__name__)
+                self._healthy = False
+            return None
+        if not self._healthy:
+            log.warning("rate limits on again: Redis answers")
+            self._healthy = True
+        return _verdict(int(count), limit, reset)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def redis_counter(url: str) -> RedisCounter:
+    return RedisCounter(Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25))

@@ -1,0 +1,95 @@
+"""With Redis, rate limits hold across nodes; without Redis reachable, nodes keep serving."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.helpers import ServerProcess, bootstrap_user, free_port
+
+pytestmark = pytest.mark.slow
+
+
+class RedisServer:
+    """A throw-away Redis of our own, so that stopping it disturbs nobody else."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis.from_url(self.url).ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def burst_across(nodes: list[httpx.Client], key: str, count: int) -> list[int]:
+    """``count`` requests within one clock second, alternating over the nodes."""
+    while time.time() % 1 > 0.2:
+        time.sleep(0.01)
+    headers = {"Authorization": f"Bearer {key}"}
+    return [
+        nodes[index % len(nodes)].get("/api/v2/projects", headers=headers).status_code
+        for index in range(count)
+    ]
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+def test_the_burst_limit_is_shared_and_survives_a_redis_outage(
+    database_url: str, tmp_path: Path, redis_server: RedisServer
+) -> None:
+    _, key = bootstrap_user(database_url)
+    env = {"UNIQUE_RATE_LIMITS": "on", "UNIQUE_REDIS_URL": redis_server.url}
+    nodes = [ServerProcess(database_url, tmp_path / f"node{i}.log", env=env) for i in range(2)]
+    clients = [httpx.Client(base_url=node.base_url, timeout=5) for node in nodes]
+    try:
+        statuses = burst_across(clients, key, 41)
+        assert statuses[:40] == [200] * 40
+        assert statuses[40] == 429, "the 41st request in a second is refused, whichever node"
+
+        redis_server.stop()
+        time.sleep(1.1)
+        assert burst_across(clients, key, 45) == [200] * 45, "no Redis: serve without limits"
+
+        redis_server.start()
+        time.sleep(1.1)
+        recovered = burst_across(clients, key, 41)
+        assert recovered[-1] == 429, "Redis back: limits enforced again"
+        assert "Redis unreachable" in nodes[0].log() + nodes[1].log()
+    finally:
+        for client in clients:
+            client.close()
+        for node in nodes:
+            node.stop()
