@@ -25,6 +25,7 @@ from unique.db.engine import create_engine, session_factory
 from unique.db.migrate import upgrade
 from unique.db.tables import User
 from unique.errors import DomainError
+from unique.logs import LOGGING_CONFIG
 
 T = TypeVar("T")
 
@@ -133,7 +134,8 @@ def serve(
         proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=10,
-        log_level="info",
+        log_config=LOGGING_CONFIG,
+        access_log=False,
     )
 
 

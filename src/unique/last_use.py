@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Table, bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from unique import metrics
 from unique.db.tables import ApiKey
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class LastUseRecorder:
         self._pending: dict[int, LastUse] = {}
         self._task: asyncio.Task[None] | None = None
         self.writes = 0
+        metrics.last_use_pending.set_function(lambda: len(self._pending))
 
     def note(self, key_id: int, use: LastUse) -> None:
         current = self._pending.get(key_id)
@@ -66,10 +69,13 @@ class LastUseRecorder:
             {"key_id": key_id, "used_at": use.at, "address": use.address}
             for key_id, use in batch.items()
         ]
+        oldest = min(use.at for use in batch.values())
         try:
             async with self._sessions.begin() as session:
                 await session.execute(_WRITE_LATEST_USE, params)
             self.writes += len(params)
+            metrics.last_use_writes.inc(len(params))
+            metrics.last_use_flush_lag.set(max(0.0, time.time() - oldest.timestamp()))
         except Exception:
             log.exception("could not write last use of %d keys; will retry", len(batch))
             for key_id, use in batch.items():

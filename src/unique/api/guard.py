@@ -17,7 +17,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from unique import api_keys
+from unique import api_keys, keys, metrics
 from unique.api.errors import ApiError, unauthorized
 from unique.api_keys import Principal
 from unique.db.tables import utcnow
@@ -62,7 +62,18 @@ async def read_body_within_limit(request: Request) -> None:
     request._body = b"".join(chunks)
 
 
-def _rate_limited(verdict: Verdict, message: str) -> ApiError:
+def _failure_reason(token: str | None) -> str:
+    if token is None:
+        return "missing"
+    try:
+        keys.check(token)
+    except keys.MalformedKey:
+        return "malformed"
+    return "rejected"
+
+
+def _rate_limited(verdict: Verdict, limit: str, message: str) -> ApiError:
+    metrics.rate_limited.labels(limit).inc()
     return ApiError(
         429,
         "RATE_LIMITED",
@@ -87,7 +98,10 @@ async def throttle_failed_authentication(runtime: Runtime, address: str) -> None
     allowance = runtime.settings.auth_failures_per_minute
     verdict = await runtime.limits.hit(f"authfail:{address}", allowance, 60)
     if verdict is not None and not verdict.allowed:
-        raise _rate_limited(verdict, "Too many failed authentications from this address.")
+        metrics.auth_outcomes.labels("throttled").inc()
+        raise _rate_limited(
+            verdict, "auth_failures", "Too many failed authentications from this address."
+        )
 
 
 async def enforce_rate_limits(
@@ -104,12 +118,14 @@ async def enforce_rate_limits(
         f"burst:{principal.owner_id}:{route_name}", settings.rate_limit_burst, 1
     )
     if burst is not None and not burst.allowed:
-        raise _rate_limited(burst, "Too many requests to this route in one second.")
+        raise _rate_limited(burst, "burst", "Too many requests to this route in one second.")
     minute = await runtime.limits.hit(
         f"minute:{principal.owner_id}", settings.rate_limit_per_minute, 60
     )
     if minute is not None and not minute.allowed:
-        raise _rate_limited(minute, "The account's requests-per-minute limit is used up.")
+        raise _rate_limited(
+            minute, "per_minute", "The account's requests-per-minute limit is used up."
+        )
     return _limit_headers(minute) if minute is not None else {}
 
 
@@ -163,7 +179,9 @@ class AuthenticatedRoute(APIRoute):
                 principal = await api_keys.authenticate(session, token) if token else None
                 if principal is None:
                     await throttle_failed_authentication(runtime, address)
+                    metrics.auth_outcomes.labels(_failure_reason(token)).inc()
                     raise unauthorized()
+                metrics.auth_outcomes.labels("valid").inc()
                 runtime.last_use.note(principal.key_id, LastUse(at=utcnow(), address=address))
                 limit_headers = await enforce_rate_limits(runtime, principal, request)
                 request.state.caller = Caller(principal, address, session)

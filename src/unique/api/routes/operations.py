@@ -1,11 +1,13 @@
-"""Operator endpoints outside ``/api/v2``: liveness and readiness. They need no key."""
+"""Operator endpoints outside ``/api/v2``: liveness, readiness, metrics. They need no key."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from unique import metrics
 from unique.api.deps import CurrentRuntime
 from unique.api.errors import error_response, request_id_of
 from unique.db.migrate import current_revision, head_revision
@@ -16,6 +18,12 @@ router = APIRouter(include_in_schema=False)
 @router.get("/healthz")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@router.get("/metrics")
+async def metrics_text() -> Response:
+    """Prometheus text format. Operators keep this off the public network."""
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/readyz")
