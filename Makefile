@@ -4,18 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: run test lint install browser bench
+.PHONY: run test lint install test-tools bench
 
 run: $(STAMP)
 	$(BIN)/unique serve
 
-test: $(STAMP) browser
+test: $(STAMP) test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The Console's browser tests drive Debian's Chromium (Playwright cannot download browsers here).
-browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
+# From Debian: Chromium for the Console's browser tests (Playwright cannot download browsers
+# here) and wrk for the load in the cluster tests.
+test-tools:
+	@command -v chromium >/dev/null && command -v wrk >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core wrk >/dev/null; }
 
 # Load benchmarks (not part of the tests): writes bench/RESULTS.md and bench/results.png.
 bench: $(STAMP)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -125,6 +126,9 @@ def serve(
             "  unique admin create-api-key --email you@example.com --name bootstrap",
             err=True,
         )
+    # Uvicorn shuts down gracefully on SIGTERM (finishing in-flight requests and flushing last
+    # use), then re-raises the signal; ending there with status 0 tells supervisors it went well.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
         "unique.api.app:create_app",
         factory=True,

@@ -77,3 +77,11 @@ async def test_request_logs_are_json_with_ids_but_never_the_key(
     assert line["account_id"] == str(account.user_id)
     assert line["duration_ms"] >= 0
     assert account.key not in caplog.text
+
+
+def test_readiness_across_a_rolling_upgrade() -> None:
+    from unique.db.migrate import head_revision, schema_serves_this_code
+
+    assert schema_serves_this_code(head_revision())
+    assert schema_serves_this_code("f00dcafe9999"), "a newer release's revision: still ready"
+    assert not schema_serves_this_code(None), "an empty database is not ready"

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -69,13 +69,27 @@ _HTTP_MESSAGES = {
     404: "No such route or resource.",
     405: "This route does not accept that method.",
 }
-DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    OperationalError,
-    InterfaceError,
-    PoolTimeoutError,
-    ConnectionError,
-    TimeoutError,
-)
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, PoolTimeoutError, OSError)
+# SQLSTATE classes that mean "the database cannot serve now": connection exception, operator
+# intervention (shutting down, restarting), insufficient resources.
+_UNAVAILABLE_SQLSTATE_CLASSES = {"08", "57", "53"}
+
+
+def database_unavailable(error: Exception) -> bool:
+    """Whether an error means the database is unreachable (503), not that a query is wrong."""
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeoutError | OSError):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        cause = error.orig.__cause__ if error.orig is not None else None
+        if isinstance(cause, OSError):
+            return True
+        state = getattr(cause, "sqlstate", None) or getattr(error.orig, "sqlstate", None) or ""
+        return str(state)[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+    return False
+
+
 _DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 400,
     NotFound: 404,
@@ -153,7 +167,15 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(_allowed_methods(request))
         return error_response(request_id_of(request), exc.status_code, code, message, headers)
 
-    async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            log.error("database error", exc_info=exc, extra={"request_id": request_id_of(request)})
+            return error_response(
+                request_id_of(request),
+                500,
+                "INTERNAL_ERROR",
+                "The server failed to handle the request.",
+            )
         log.warning("database unavailable: %s", type(exc).__name__)
         return error_response(
             request_id_of(request),
@@ -168,5 +190,5 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    for unavailable in DATABASE_UNAVAILABLE:
-        app.add_exception_handler(unavailable, on_database_unavailable)
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, on_database_error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -21,8 +22,22 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+    return _scripts().get_current_head()
+
+
+def schema_serves_this_code(revision: str | None) -> bool:
+    """True at our head, and at a revision we do not know: one a newer release applied during a
+    rolling upgrade (migrations are additive, so this code still works). False when older."""
+    if revision is None:
+        return False
+    known = {script.revision for script in _scripts().walk_revisions()}
+    return revision == head_revision() or revision not in known
 
 
 async def upgrade(engine: AsyncEngine) -> None:

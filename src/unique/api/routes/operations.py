@@ -10,7 +10,7 @@ from sqlalchemy import text
 from unique import metrics
 from unique.api.deps import CurrentRuntime
 from unique.api.errors import error_response, request_id_of
-from unique.db.migrate import current_revision, head_revision
+from unique.db.migrate import current_revision, schema_serves_this_code
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,7 +36,7 @@ async def readyz(request: Request, runtime: CurrentRuntime) -> JSONResponse:
         return error_response(
             request_id_of(request), 503, "SERVICE_UNAVAILABLE", "The database is unreachable."
         )
-    if revision != head_revision():
+    if not schema_serves_this_code(revision):
         return error_response(
             request_id_of(request),
             503,
