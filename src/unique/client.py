@@ -16,6 +16,7 @@ in a ``repr``, a log line or an exception message.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import random
 import time
@@ -228,6 +229,9 @@ class Project:
     created_at: datetime
     updated_at: datetime
     raw: Json = field(repr=False, compare=False)
+    # The whole answer the project came in (``{"project": ..., "operations": [...]}``), when
+    # it came alone; for a project from a listing, the same shape around it.
+    response: Json = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Json) -> Project:
@@ -243,11 +247,12 @@ class Project:
             created_at=_time(data["created_at"]),  # type: ignore[arg-type]
             updated_at=_time(data["updated_at"]),  # type: ignore[arg-type]
             raw=data,
+            response={"project": data},
         )
 
     @classmethod
     def from_envelope(cls, data: Json) -> Project:
-        return cls.from_json(data["project"])
+        return dataclasses.replace(cls.from_json(data["project"]), response=data)
 
 
 @dataclass(frozen=True)

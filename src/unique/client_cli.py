@@ -201,7 +201,10 @@ def auth(
 
 # --- api-keys --------------------------------------------------------------------------------
 
-api_keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+api_keys_app = typer.Typer(
+    help="Create, list and revoke API keys.\n\nExample: unique api-keys create --name ci-deploy",
+    no_args_is_help=True,
+)
 
 
 @api_keys_app.command("list")
@@ -285,7 +288,9 @@ def revoke_key(
 # --- projects --------------------------------------------------------------------------------
 
 projects_app = typer.Typer(
-    help="List, create, inspect, rename and delete projects.", no_args_is_help=True
+    help="List, create, inspect, rename and delete projects.\n\n"
+    "Example: unique projects list --search analytics",
+    no_args_is_help=True,
 )
 
 PROJECT_COLUMNS = ["ID", "Name", "Region", "Postgres", "Created"]
@@ -302,10 +307,10 @@ def _project_row(project: Any) -> list[str]:
     ]
 
 
-def _show_project(chosen: Output | None, project: Any, title: str) -> None:
+def _show_project(chosen: Output | None, project: Project, title: str) -> None:
     emit(
         chosen,
-        {"project": project.raw},
+        project.response,
         lambda: _table(title, PROJECT_COLUMNS, [_project_row(project)]),
     )
 

@@ -1,0 +1,713 @@
+"""The Python SDK (``unique.client``), against a real ``unique serve`` process on SQLite.
+
+One server process (on the embedded default database, SQLite) serves the whole module; tests
+keep out of each other's way with unique names and searches, and the 1,000-project listing gets
+an account of its own. Every test that talks to the server runs twice: with ``Client`` (sync) and
+with ``AsyncClient`` (async), through the same operation, since both expose the same surface.
+
+What is specified here:
+- every SDK method returns typed results: ints, aware UTC datetimes, nested ``KeyCreator``;
+- API errors become typed exceptions carrying ``status``, ``code``, ``message``, ``request_id``;
+  no answer at all becomes ``APIConnectionError`` with a message naming the unreachable host;
+- the key and host come from ``UNIQUE_API_KEY`` / ``UNIQUE_API_HOST`` when not given;
+- cursor iteration (``list_all``) yields each of 1,000 projects exactly once;
+- retries, against a scripted fake API in a thread: reads and revocations (idempotent) are retried
+  on 503/429 honouring ``Retry-After``; creating, renaming and deleting are never retried;
+- secrets: no ``repr`` of a client or a result, and no ``str``/``repr`` of any exception raised
+  here, contains a key (the full key or its random part).
+
+The server runs with ``UNIQUE_RATE_LIMITS=off``: creating 1,000 projects in a few seconds is
+beyond the default 700 requests a minute, and rate limiting is not what this module specifies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from tests.helpers import DatabaseFactory, ServerProcess, bootstrap_user, free_port
+from unique.client import (
+    APIConnectionError,
+    ApiKey,
+    AsyncClient,
+    AuthenticationError,
+    BadRequestError,
+    Client,
+    CreatedApiKey,
+    KeyCreator,
+    NotFoundError,
+    Project,
+    ProjectPage,
+    RateLimitError,
+    RevokedApiKey,
+    ServerError,
+    UniqueError,
+    User,
+)
+
+pytestmark = pytest.mark.slow
+
+E = TypeVar("E", bound=UniqueError)
+Json = Any
+# Takes a Client or an AsyncClient; returns a result (sync) or an awaitable of it (async).
+Operation = Callable[[Any], Any]
+
+KEY_FORMAT = re.compile(r"^unq_[0-9a-z]{60}$")
+PROJECT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
+EMAIL = "sam@example.com"
+# Well-formed keys that no server ever issued.
+UNKNOWN_KEY = "unq_" + "a" * 60
+FAKE_KEY = "unq_" + "f" * 60
+UNKNOWN_KEY_ID = 987_654_321_987
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def assert_utc(moment: object) -> None:
+    """An aware datetime in UTC, as parsed from the API's ``...Z`` timestamps."""
+    assert isinstance(moment, datetime), moment
+    assert moment.utcoffset() == timedelta(0), moment
+
+
+def assert_reveals_no_secret(thing: object, secrets: set[str]) -> None:
+    """Neither ``str`` nor ``repr`` of ``thing`` contains a key or a key's random part."""
+    texts = (str(thing), repr(thing))
+    leaked = [
+        part
+        for secret in secrets
+        for part in (secret, secret[4:57])
+        if any(part in t for t in texts)
+    ]
+    assert not leaked, f"{type(thing).__name__} reveals {len(leaked)} secret(s)"
+
+
+# --- running operations with Client or AsyncClient ------------------------------------------
+
+
+def call(flavour: str, operation: Operation, **options: Any) -> Any:
+    """Run ``operation`` with a fresh ``Client`` (sync) or ``AsyncClient`` (async)."""
+    if flavour == "sync":
+        with Client(**options) as client:
+            return operation(client)
+
+    async def run() -> Any:
+        async with AsyncClient(**options) as client:
+            return await operation(client)
+
+    return asyncio.run(run())
+
+
+def every_project(client: Client | AsyncClient, **options: Any) -> Any:
+    """``client.projects.list_all(...)`` as a list (an awaitable one for an AsyncClient)."""
+    if isinstance(client, AsyncClient):
+        iterator = client.projects.list_all(**options)
+
+        async def gather() -> list[Project]:
+            return [project async for project in iterator]
+
+        return gather()
+    return list(client.projects.list_all(**options))
+
+
+@dataclass
+class Sdk:
+    """Calls the SDK the test's way (sync or async) with default client options."""
+
+    flavour: str
+    options: dict[str, Any] = field(repr=False)
+    secrets: set[str] = field(repr=False)
+
+    def __call__(self, operation: Operation, **overrides: Any) -> Any:
+        return call(self.flavour, operation, **{**self.options, **overrides})
+
+    def raises(self, error_type: type[E], operation: Operation, **overrides: Any) -> E:
+        """The error ``operation`` raises, checked to be ``error_type`` and to hide every key."""
+        with pytest.raises(error_type) as caught:
+            self(operation, **overrides)
+        assert_reveals_no_secret(caught.value, self.secrets)
+        return caught.value
+
+
+@pytest.fixture(params=["sync", "async"])
+def flavour(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+# --- the real server -------------------------------------------------------------------------
+
+
+@dataclass
+class LiveApi:
+    base_url: str
+    database_url: str
+    user_id: str
+    key: str = field(repr=False)
+    secrets: set[str] = field(default_factory=set, repr=False)
+
+    def get(self, path: str, key: str | None = None, **params: Any) -> Json:
+        response = httpx.get(
+            self.base_url + path,
+            params=params,
+            headers={"Authorization": f"Bearer {key or self.key}"},
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def status_with(self, key: str) -> int:
+        """The status ``GET /users/me`` answers with ``key``."""
+        return httpx.get(
+            self.base_url + "/users/me", headers={"Authorization": f"Bearer {key}"}
+        ).status_code
+
+
+@pytest.fixture(scope="module")
+def database_kind() -> str:
+    """The SDK is exercised against the embedded default database."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="module")
+def live(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
+    workdir = tmp_path_factory.mktemp("sdk")
+    database_url = DatabaseFactory(database_kind, workdir).new_url()
+    user_id, key = bootstrap_user(database_url, email=EMAIL)
+    server = ServerProcess(database_url, workdir / "server.log", env={"UNIQUE_RATE_LIMITS": "off"})
+    try:
+        yield LiveApi(
+            f"{server.base_url}/api/v2", database_url, user_id, key, {key, UNKNOWN_KEY, FAKE_KEY}
+        )
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sdk(flavour: str, live: LiveApi) -> Sdk:
+    return Sdk(flavour, {"api_key": live.key, "base_url": live.base_url}, live.secrets)
+
+
+# --- users.me --------------------------------------------------------------------------------
+
+
+def test_users_me_returns_the_key_owner_typed(sdk: Sdk, live: LiveApi) -> None:
+    user = sdk(lambda client: client.users.me())
+
+    assert isinstance(user, User)
+    assert user.id == live.user_id
+    assert (user.email, user.login, user.name, user.image) == (EMAIL, EMAIL, "Sam Smith", "")
+    assert isinstance(user.projects_limit, int) and user.projects_limit == 10_000
+    assert user.plan == "self-hosted"
+    assert user.raw == live.get("/users/me")
+
+
+# --- api_keys.create / list / revoke ---------------------------------------------------------
+
+
+def test_api_keys_create_list_and_revoke_return_typed_results(sdk: Sdk, live: LiveApi) -> None:
+    name = unique_name("sdk-key")
+    created = sdk(lambda client: client.api_keys.create(name))
+    live.secrets.add(created.key)
+
+    assert isinstance(created, CreatedApiKey)
+    assert isinstance(created.id, int)
+    assert created.name == name
+    assert created.created_by == live.user_id
+    assert_utc(created.created_at)
+    assert KEY_FORMAT.match(created.key), "the secret is available as .key"
+    assert_reveals_no_secret(created, live.secrets)
+
+    listed = sdk(lambda client: client.api_keys.list())
+    assert all(isinstance(key, ApiKey) for key in listed)
+    assert_reveals_no_secret(listed, live.secrets)
+    ids = [key.id for key in listed]
+    assert ids.index(created.id) < ids.index(1), "newest first: the new key before the bootstrap"
+    fresh = listed[ids.index(created.id)]
+    assert (fresh.name, fresh.created_at) == (name, created.created_at)
+    assert fresh.created_by == KeyCreator(id=live.user_id, name="Sam Smith", image="")
+    assert (fresh.last_used_at, fresh.last_used_from_addr) == (None, "")
+
+    # A key may revoke itself; the answer shows that very use.
+    revoked = sdk(lambda client: client.api_keys.revoke(created.id), api_key=created.key)
+    assert isinstance(revoked, RevokedApiKey)
+    assert (revoked.id, revoked.name, revoked.revoked) == (created.id, name, True)
+    assert revoked.created_by == live.user_id
+    assert revoked.created_at == created.created_at
+    assert_utc(revoked.last_used_at)
+    assert revoked.last_used_from_addr == "127.0.0.1"
+
+    assert created.id not in [key.id for key in sdk(lambda client: client.api_keys.list())]
+    assert sdk(lambda client: client.api_keys.revoke(created.id)) == revoked, "idempotent"
+    error = sdk.raises(AuthenticationError, lambda client: client.users.me(), api_key=created.key)
+    assert error.status == 401
+
+
+# --- projects --------------------------------------------------------------------------------
+
+
+def test_projects_create_get_update_and_delete_return_typed_projects(
+    sdk: Sdk, live: LiveApi
+) -> None:
+    name = unique_name("sdk project")
+    project = sdk(
+        lambda client: client.projects.create(
+            name=name, region_id="aws-eu-central-1", pg_version=16
+        )
+    )
+
+    assert isinstance(project, Project)
+    assert PROJECT_ID.match(project.id)
+    assert (project.name, project.region_id, project.platform_id) == (
+        name,
+        "aws-eu-central-1",
+        "aws",
+    )
+    assert isinstance(project.pg_version, int) and project.pg_version == 16
+    assert project.proxy_host == "eu-central-1.aws.unique.localhost"
+    assert (project.creation_source, project.owner_id) == ("api", live.user_id)
+    assert_utc(project.created_at)
+    assert_utc(project.updated_at)
+
+    fetched = sdk(lambda client: client.projects.get(project.id))
+    assert fetched == project
+    assert fetched.raw == live.get(f"/projects/{project.id}")["project"]
+
+    new_name = unique_name("renamed")
+    renamed = sdk(lambda client: client.projects.update(project.id, name=new_name))
+    assert (renamed.id, renamed.name) == (project.id, new_name)
+    assert renamed.updated_at >= project.created_at
+    assert sdk(lambda client: client.projects.get(project.id)).name == new_name
+
+    deleted = sdk(lambda client: client.projects.delete(project.id))
+    assert isinstance(deleted, Project)
+    assert (deleted.id, deleted.name) == (project.id, new_name)
+    error = sdk.raises(NotFoundError, lambda client: client.projects.get(project.id))
+    assert error.status == 404
+
+
+def test_a_project_created_without_fields_gets_the_defaults(sdk: Sdk) -> None:
+    project = sdk(lambda client: client.projects.create())
+
+    assert project.name == project.id
+    assert project.pg_version == 17
+    assert project.region_id in {"aws-us-east-2", "aws-us-west-2", "aws-eu-central-1"}
+    sdk(lambda client: client.projects.delete(project.id))
+
+
+def create_project_named(name: str) -> Operation:
+    return lambda client: client.projects.create(name=name)
+
+
+def test_projects_list_pages_with_a_cursor_newest_first(sdk: Sdk) -> None:
+    token = unique_name("paged")
+    names = [f"{token}-{number}" for number in range(3)]
+    for name in names:
+        sdk(create_project_named(name))
+
+    first = sdk(lambda client: client.projects.list(search=token, limit=2))
+    assert isinstance(first, ProjectPage)
+    assert len(first) == 2
+    assert [project.name for project in first] == [names[2], names[1]]
+    assert isinstance(first.cursor, str) and first.cursor
+
+    second = sdk(lambda client: client.projects.list(search=token, limit=2, cursor=first.cursor))
+    assert [project.name for project in second] == [names[0]]
+
+    past_end = sdk(lambda client: client.projects.list(search=token, limit=2, cursor=second.cursor))
+    assert (len(past_end), past_end.cursor) == (0, None)
+
+    everything = sdk(lambda client: every_project(client, search=token, page_size=2))
+    assert [project.name for project in everything] == names[::-1]
+
+
+@dataclass(frozen=True)
+class ManyProjects:
+    key: str
+    ids: frozenset[str]
+
+
+@pytest.fixture(scope="module")
+def thousand_projects(live: LiveApi) -> ManyProjects:
+    """An account of its own holding exactly 1,000 projects, created over one HTTP connection."""
+    _, key = bootstrap_user(live.database_url, email="many@example.com", name="Mo Many")
+    live.secrets.add(key)
+
+    ids: list[str] = []
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(base_url=live.base_url, headers=headers, timeout=30) as http:
+        for number in range(1000):
+            response = http.post("/projects", json={"project": {"name": f"p{number}"}})
+            assert response.status_code == 201, response.text
+            ids.append(response.json()["project"]["id"])
+    assert len(set(ids)) == 1000
+    return ManyProjects(key, frozenset(ids))
+
+
+@pytest.mark.parametrize("page_size", [100, 37])
+def test_list_all_yields_each_of_1000_projects_exactly_once(
+    sdk: Sdk, thousand_projects: ManyProjects, page_size: int
+) -> None:
+    listed = sdk(
+        lambda client: every_project(client, page_size=page_size), api_key=thousand_projects.key
+    )
+
+    ids = [project.id for project in listed]
+    assert len(ids) == 1000
+    assert set(ids) == thousand_projects.ids
+
+
+# --- API errors ------------------------------------------------------------------------------
+
+
+def test_a_bad_key_raises_authentication_error_with_status_code_and_request_id(sdk: Sdk) -> None:
+    error = sdk.raises(AuthenticationError, lambda client: client.users.me(), api_key=UNKNOWN_KEY)
+
+    assert (error.status, error.code) == (401, "UNAUTHORIZED")
+    assert error.request_id
+    assert "401" in str(error) and error.request_id in str(error)
+
+    missing = sdk.raises(AuthenticationError, lambda client: client.users.me(), api_key="")
+    assert (missing.status, missing.code) == (401, "UNAUTHORIZED")
+
+
+def test_revoking_an_unknown_key_id_raises_not_found(sdk: Sdk) -> None:
+    error = sdk.raises(NotFoundError, lambda client: client.api_keys.revoke(UNKNOWN_KEY_ID))
+
+    assert error.status == 404
+    assert error.code and error.request_id
+
+
+def test_a_project_name_over_256_characters_raises_bad_request(sdk: Sdk) -> None:
+    error = sdk.raises(BadRequestError, lambda client: client.projects.create(name="x" * 257))
+
+    assert error.status == 400
+    assert "name" in error.message
+    assert error.code and error.request_id
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [lambda client: client.users.me(), lambda client: client.api_keys.create("never")],
+    ids=["read (retried)", "create (not retried)"],
+)
+def test_an_unreachable_server_raises_api_connection_error(sdk: Sdk, operation: Operation) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}/api/v2"
+
+    started = time.monotonic()
+    error = sdk.raises(APIConnectionError, operation, base_url=nowhere)
+
+    assert time.monotonic() - started < 10
+    assert error.status is None
+    assert "could not reach" in str(error)
+    assert nowhere in str(error)
+
+
+# --- configuration from the environment ------------------------------------------------------
+
+
+def test_the_key_and_host_come_from_the_environment_when_not_given(
+    flavour: str, live: LiveApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UNIQUE_API_KEY", live.key)
+    monkeypatch.setenv("UNIQUE_API_HOST", live.base_url + "/")
+
+    def me_and_client(client: Client | AsyncClient) -> Any:
+        assert client.base_url == live.base_url
+        assert_reveals_no_secret(client, live.secrets)
+        return client.users.me()
+
+    assert call(flavour, me_and_client).id == live.user_id
+
+    # Explicit arguments win over the environment.
+    monkeypatch.setenv("UNIQUE_API_KEY", UNKNOWN_KEY)
+    monkeypatch.setenv("UNIQUE_API_HOST", f"http://127.0.0.1:{free_port()}/api/v2")
+    user = call(flavour, lambda client: client.users.me(), api_key=live.key, base_url=live.base_url)
+    assert user.id == live.user_id
+
+
+def test_client_reprs_name_the_host_but_never_the_key(live: LiveApi) -> None:
+    sync_client = Client(api_key=live.key, base_url=live.base_url)
+    async_client = AsyncClient(api_key=live.key, base_url=live.base_url)
+    try:
+        for client in (sync_client, async_client):
+            assert live.base_url in repr(client)
+            assert_reveals_no_secret(client, live.secrets)
+    finally:
+        sync_client.close()
+        asyncio.run(async_client.aclose())
+
+
+# --- retries, against a scripted fake API ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Json
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def unavailable(retry_after: str = "0") -> Reply:
+    body = {"code": "SERVICE_UNAVAILABLE", "message": "Try again.", "request_id": "fake-503"}
+    return Reply(503, body, {"Retry-After": retry_after})
+
+
+def rate_limited(retry_after: str) -> Reply:
+    body = {"code": "RATE_LIMITED", "message": "Slow down.", "request_id": "fake-429"}
+    return Reply(429, body, {"Retry-After": retry_after})
+
+
+class _ScriptedServer(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeApi
+
+
+class _ScriptedHandler(BaseHTTPRequestHandler):
+    server: _ScriptedServer
+    protocol_version = "HTTP/1.1"
+    timeout = 5  # an idle keep-alive connection is dropped after this many seconds
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        reply = self.server.fake.next_reply(self.command, self.path)
+        body = json.dumps(reply.body).encode()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+class FakeApi:
+    """A stand-in for the API on 127.0.0.1 that answers each request with the next scripted
+    reply (500 once the script runs out) and records every request as (method, path)."""
+
+    def __init__(self) -> None:
+        self.script: list[Reply] = []
+        self.requests: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self._server = _ScriptedServer(("127.0.0.1", 0), _ScriptedHandler)
+        self._server.fake = self
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api/v2"
+
+    def next_reply(self, method: str, path: str) -> Reply:
+        with self._lock:
+            self.requests.append((method, path))
+            if self.script:
+                return self.script.pop(0)
+        return Reply(500, {"code": "UNSCRIPTED", "message": "Unexpected.", "request_id": "x"})
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeApi]:
+    fake = FakeApi()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def fake_sdk(flavour: str, fake_api: FakeApi) -> Sdk:
+    return Sdk(flavour, {"api_key": FAKE_KEY, "base_url": fake_api.base_url}, {FAKE_KEY})
+
+
+USER_ID = "629982cc-de05-43db-ae16-28f2399c4910"
+STAMP = "2022-12-23T20:52:29Z"
+PROJECT_JSON = {
+    "id": "misty-lake-12345678",
+    "name": "misty",
+    "region_id": "aws-us-east-2",
+    "platform_id": "aws",
+    "pg_version": 17,
+    "proxy_host": "us-east-2.aws.unique.localhost",
+    "creation_source": "api",
+    "owner_id": USER_ID,
+    "created_at": STAMP,
+    "updated_at": STAMP,
+}
+USER_JSON = {
+    "id": USER_ID,
+    "email": EMAIL,
+    "login": EMAIL,
+    "name": "Sam Smith",
+    "last_name": "",
+    "image": "",
+    "projects_limit": 10_000,
+    "plan": "self-hosted",
+}
+KEY_FIELDS = {"id": 42, "name": "ci", "created_at": STAMP}
+LISTED_KEY_JSON = {
+    **KEY_FIELDS,
+    "created_by": {"id": USER_ID, "name": "Sam Smith", "image": ""},
+    "last_used_at": None,
+    "last_used_from_addr": "",
+}
+REVOKED_KEY_JSON = {
+    **KEY_FIELDS,
+    "created_by": USER_ID,
+    "last_used_at": STAMP,
+    "last_used_from_addr": "192.0.2.21",
+    "revoked": True,
+}
+CREATED_KEY_JSON = {**KEY_FIELDS, "created_by": USER_ID, "key": FAKE_KEY}
+
+
+@dataclass(frozen=True)
+class Route:
+    """An SDK operation, the request it sends, and a successful reply to it."""
+
+    operation: Operation
+    method: str
+    path: str
+    success: Reply
+
+
+PROJECT_PATH = "/api/v2/projects/misty-lake-12345678"
+IDEMPOTENT = {
+    "users.me": Route(
+        lambda client: client.users.me(), "GET", "/api/v2/users/me", Reply(200, USER_JSON)
+    ),
+    "api_keys.list": Route(
+        lambda client: client.api_keys.list(),
+        "GET",
+        "/api/v2/api_keys",
+        Reply(200, [LISTED_KEY_JSON]),
+    ),
+    "api_keys.revoke": Route(
+        lambda client: client.api_keys.revoke(42),
+        "DELETE",
+        "/api/v2/api_keys/42",
+        Reply(200, REVOKED_KEY_JSON),
+    ),
+    "projects.list": Route(
+        lambda client: client.projects.list(limit=5),
+        "GET",
+        "/api/v2/projects?limit=5",
+        Reply(200, {"projects": [PROJECT_JSON], "pagination": {"cursor": "7"}}),
+    ),
+    "projects.get": Route(
+        lambda client: client.projects.get("misty-lake-12345678"),
+        "GET",
+        PROJECT_PATH,
+        Reply(200, {"project": PROJECT_JSON}),
+    ),
+}
+NOT_IDEMPOTENT = {
+    "api_keys.create": Route(
+        lambda client: client.api_keys.create("ci"),
+        "POST",
+        "/api/v2/api_keys",
+        Reply(200, CREATED_KEY_JSON),
+    ),
+    "projects.create": Route(
+        lambda client: client.projects.create(name="misty"),
+        "POST",
+        "/api/v2/projects",
+        Reply(201, {"project": PROJECT_JSON}),
+    ),
+    "projects.update": Route(
+        lambda client: client.projects.update("misty-lake-12345678", name="misty"),
+        "PATCH",
+        PROJECT_PATH,
+        Reply(200, {"project": PROJECT_JSON, "operations": []}),
+    ),
+    "projects.delete": Route(
+        lambda client: client.projects.delete("misty-lake-12345678"),
+        "DELETE",
+        PROJECT_PATH,
+        Reply(200, {"project": PROJECT_JSON}),
+    ),
+}
+
+
+@pytest.mark.parametrize("route", IDEMPOTENT.values(), ids=IDEMPOTENT.keys())
+def test_reads_and_revocations_are_retried_after_503_until_they_succeed(
+    fake_sdk: Sdk, fake_api: FakeApi, route: Route
+) -> None:
+    fake_api.script = [unavailable(), unavailable(), route.success]
+
+    result = fake_sdk(route.operation)
+
+    assert result is not None
+    assert fake_api.requests == [(route.method, route.path)] * 3
+
+
+@pytest.mark.parametrize("route", NOT_IDEMPOTENT.values(), ids=NOT_IDEMPOTENT.keys())
+def test_creating_renaming_and_deleting_are_never_retried(
+    fake_sdk: Sdk, fake_api: FakeApi, route: Route
+) -> None:
+    fake_api.script = [unavailable(), unavailable(), route.success]
+
+    error = fake_sdk.raises(ServerError, route.operation)
+
+    assert (error.status, error.code, error.request_id) == (503, "SERVICE_UNAVAILABLE", "fake-503")
+    assert fake_api.requests == [(route.method, route.path)]
+
+
+def test_a_read_gives_up_after_max_retries(fake_sdk: Sdk, fake_api: FakeApi) -> None:
+    fake_api.script = [unavailable(), unavailable(), unavailable(), Reply(200, USER_JSON)]
+
+    error = fake_sdk.raises(ServerError, lambda client: client.users.me(), max_retries=2)
+
+    assert error.status == 503
+    assert len(fake_api.requests) == 3
+
+
+def test_a_429_retry_after_is_waited_for_before_retrying(fake_sdk: Sdk, fake_api: FakeApi) -> None:
+    fake_api.script = [rate_limited("1"), Reply(200, USER_JSON)]
+
+    started = time.monotonic()
+    user = fake_sdk(lambda client: client.users.me())
+
+    assert time.monotonic() - started >= 1.0
+    assert user.id == USER_ID
+    assert len(fake_api.requests) == 2
+
+
+def test_rate_limit_error_carries_retry_after_once_retries_run_out(
+    fake_sdk: Sdk, fake_api: FakeApi
+) -> None:
+    fake_api.script = [rate_limited("7")]
+
+    error = fake_sdk.raises(RateLimitError, lambda client: client.users.me(), max_retries=0)
+
+    assert (error.status, error.code, error.request_id) == (429, "RATE_LIMITED", "fake-429")
+    assert error.retry_after == 7.0
+    assert len(fake_api.requests) == 1

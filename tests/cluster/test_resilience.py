@@ -1,0 +1,166 @@
+"""A node under faults: SIGTERM during load, a PostgreSQL restart, and a long run's memory."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from tests.helpers import ServerProcess, assert_error, bootstrap_user, run_async
+
+pytestmark = pytest.mark.slow
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def last_use_of(database_url: str) -> tuple[object, str]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        row = await connection.fetchrow(
+            "SELECT last_used_at, last_used_from_addr FROM api_keys ORDER BY id LIMIT 1"
+        )
+    finally:
+        await connection.close()
+    return row["last_used_at"], row["last_used_from_addr"]
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+def test_sigterm_finishes_in_flight_requests_and_stores_last_use(
+    database_url: str, tmp_path: Path
+) -> None:
+    _, key = bootstrap_user(database_url)
+    # Last use is only written at shutdown here, so what is stored proves the final flush.
+    node = ServerProcess(
+        database_url, tmp_path / "node.log", env={"UNIQUE_LAST_USE_FLUSH_SECONDS": "3600"}
+    )
+    statuses: list[int | str] = []
+    stop = threading.Event()
+
+    def hammer() -> None:
+        with httpx.Client(base_url=node.base_url, timeout=10) as http:
+            while not stop.is_set():
+                try:
+                    statuses.append(http.get("/api/v2/users/me", headers=bearer(key)).status_code)
+                except httpx.ConnectError:
+                    statuses.append("refused")  # after the signal: no longer accepting
+                    return
+                except httpx.TransportError as error:
+                    statuses.append(type(error).__name__)
+                    return
+
+    threads = [threading.Thread(target=hammer) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)
+    node.process.send_signal(signal.SIGTERM)
+    exit_code = node.process.wait(timeout=30)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    node.stop()
+
+    assert exit_code == 0
+    served = [status for status in statuses if status == 200]
+    assert len(served) > 50
+    assert set(statuses) <= {200, "refused", "RemoteProtocolError"}, set(statuses)
+    assert not any(isinstance(status, int) and status >= 500 for status in statuses)
+    used_at, address = run_async(last_use_of(database_url))
+    assert used_at is not None and address == "127.0.0.1"
+
+
+def restart_postgres() -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
+        check=True,
+        timeout=60,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+def test_a_postgres_restart_gives_503s_and_the_node_recovers(
+    database_url: str, tmp_path: Path
+) -> None:
+    _, key = bootstrap_user(database_url)
+    node = ServerProcess(database_url, tmp_path / "node.log")
+    outcomes: list[tuple[int, float]] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        with httpx.Client(base_url=node.base_url, timeout=15) as http:
+            while not stop.is_set():
+                started = time.monotonic()
+                response = http.get("/api/v2/projects", headers=bearer(key))
+                outcomes.append((response.status_code, time.monotonic() - started))
+                if response.status_code == 503:
+                    assert_error(response, 503, code="SERVICE_UNAVAILABLE")
+                time.sleep(0.02)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    try:
+        time.sleep(1)
+        restart_postgres()
+        time.sleep(3)
+    finally:
+        stop.set()
+        poller.join(timeout=30)
+    try:
+        statuses = [status for status, _ in outcomes]
+        assert set(statuses) <= {200, 503}, set(statuses)
+        assert max(duration for _, duration in outcomes) < 12, "no request hangs past the timeout"
+        # Recovered without a restart of the node.
+        with httpx.Client(base_url=node.base_url) as http:
+            assert http.get("/api/v2/projects", headers=bearer(key)).status_code == 200
+            assert http.get("/readyz").status_code == 200
+    finally:
+        node.stop()
+
+
+def rss_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
+
+
+def load(url: str, key: str, seconds: float) -> int:
+    """Requests made by wrk in ``seconds`` (bounded), all of which must succeed."""
+    if shutil.which("wrk") is None:
+        pytest.fail("wrk is missing: `make test` installs it from Debian")
+    output = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", f"Authorization: Bearer {key}", url],
+        capture_output=True, text=True, timeout=seconds + 30, check=True,
+    ).stdout  # fmt: skip
+    assert "Non-2xx" not in output, output
+    return int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite"])
+def test_memory_stays_flat_over_100000_requests(database_url: str, tmp_path: Path) -> None:
+    _, key = bootstrap_user(database_url)
+    node = ServerProcess(database_url, tmp_path / "node.log")
+    url = f"{node.base_url}/api/v2/users/me"
+    try:
+        done = 0
+        while done < 10_000:
+            done += load(url, key, 2)
+        after_10k = rss_kib(node.process.pid)
+        deadline = time.monotonic() + 240
+        while done < 100_000 and time.monotonic() < deadline:
+            done += load(url, key, 5)
+        after_100k = rss_kib(node.process.pid)
+    finally:
+        node.stop()
+    assert done >= 100_000, f"only {done} requests in the time allowed"
+    assert after_100k <= after_10k * 1.2, (after_10k, after_100k)
