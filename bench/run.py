@@ -1,0 +1,839 @@
+"""Unique's benchmarks: one entry point that sets everything up, measures, and writes RESULTS.md.
+
+    make bench                       # or: .venv/bin/python bench/run.py [--duration 10] [--rounds 3]
+
+Everything binds to 127.0.0.1, every load run is bounded in time, and every process started here
+is stopped here. Contenders are run interleaved (A, B, A, B, ...) with the same wrk concurrency
+and duration, and reported as medians and ratios, because this machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "src"))
+
+from unique import accounts, api_keys, keys, projects  # noqa: E402
+from unique.config import Settings  # noqa: E402
+from unique.db.engine import create_engine, session_factory  # noqa: E402
+from unique.db.migrate import upgrade  # noqa: E402
+
+WORK = REPO / "bench" / ".work"
+PEERS = REPO / "bench" / "peers"
+PEERS_VENV = WORK / "peers-venv"
+RESULTS = REPO / "bench" / "RESULTS.md"
+CHART = REPO / "bench" / "results.png"
+VENV_BIN = Path(sys.executable).parent
+POSTGRES_ADMIN = os.environ.get(
+    "UNIQUE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+PASSWORD = "benchmark password"
+WORKERS = 2
+WRK_THREADS, WRK_CONNECTIONS = 2, 32
+
+
+# --- small tools -----------------------------------------------------------------------------
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    log("installing wrk from Debian")
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+    return shutil.which("wrk") or "wrk"
+
+
+def ensure_peers_venv() -> Path:
+    python = PEERS_VENV / "bin" / "python"
+    stamp = PEERS_VENV / ".installed"
+    requirements = PEERS / "requirements.txt"
+    if not stamp.exists() or stamp.read_text() != requirements.read_text():
+        log("installing the peers into their own virtualenv")
+        subprocess.run([sys.executable, "-m", "venv", str(PEERS_VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "-r", str(requirements)], check=True
+        )
+        stamp.write_text(requirements.read_text())
+    return PEERS_VENV / "bin"
+
+
+@dataclass
+class Load:
+    """One wrk run's figures."""
+
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    assert match, text
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def wrk(url: str, key: str | None, seconds: float) -> Load:
+    command = [
+        ensure_wrk(), f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds:g}s", "--latency",
+        "--timeout", "5s",
+    ]  # fmt: skip
+    if key:
+        command += ["-H", f"Authorization: Bearer {key}"]
+    output = subprocess.run(
+        [*command, url], capture_output=True, text=True, timeout=seconds + 30, check=True
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)$", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return Load(rate, p50, p99, int(errors.group(1)) if errors else 0)
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+def start(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    port: int,
+    cwd: Path = REPO,
+    ready: str = "/",
+) -> Server:
+    log_file = open(WORK / f"{name}.log", "wb")  # noqa: SIM115 - handed to the child
+    process = subprocess.Popen(
+        command, cwd=cwd, env={**os.environ, **env}, stdout=log_file, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited early; see {log_file.name}")
+        try:
+            httpx.get(url + ready, timeout=1)
+            return Server(name, url, process)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{name} did not start; see {log_file.name}")
+
+
+@contextmanager
+def running(*servers: Server) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def unique_server(name: str, database_url: str, owner: str, workers: int = WORKERS) -> Server:
+    port = free_port()
+    env = {
+        "UNIQUE_DATABASE_URL": database_url,
+        "UNIQUE_RATE_LIMITS": "off",
+        "UNIQUE_BENCH_OWNER": owner,
+        "PYTHONPATH": f"{REPO}:{REPO / 'src'}",
+    }
+    command = [
+        str(VENV_BIN / "python"), "-m", "uvicorn", "bench.unauthenticated:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
+        "--no-proxy-headers", "--log-level", "warning",
+    ]  # fmt: skip
+    return start(name, command, env, port, ready="/healthz")
+
+
+def median_load(runs: list[Load]) -> Load:
+    return Load(
+        statistics.median(run.requests_per_second for run in runs),
+        statistics.median(run.p50_ms for run in runs),
+        statistics.median(run.p99_ms for run in runs),
+        sum(run.non_2xx for run in runs),
+    )
+
+
+def interleaved(contenders: dict[str, Callable[[], Load]], rounds: int) -> dict[str, Load]:
+    runs: dict[str, list[Load]] = {name: [] for name in contenders}
+    for round_number in range(rounds):
+        for name, measure in contenders.items():
+            runs[name].append(measure())
+            last = runs[name][-1]
+            log(
+                f"  round {round_number + 1} {name}: {last.requests_per_second:,.0f} req/s, p99 {last.p99_ms:.1f} ms"
+            )
+    return {name: median_load(loads) for name, loads in runs.items()}
+
+
+# --- data ------------------------------------------------------------------------------------
+
+
+async def seed_unique(database_url: str, key_count: int, project_count: int) -> tuple[str, str]:
+    """A migrated database with one account holding ``key_count`` keys; returns (owner, a key)."""
+    engine = create_engine(Settings(database_url=database_url))
+    try:
+        await upgrade(engine)
+        sessions = session_factory(engine)
+        async with sessions.begin() as session:
+            user = await accounts.create_user(
+                session,
+                email="bench@example.com",
+                name="Bench",
+                password=PASSWORD,
+                projects_limit=10_000,
+            )
+            secret = ""
+            for index in range(key_count):
+                created = await api_keys.create_key(
+                    session, owner_id=user.id, created_by=user.id, name=f"key-{index}"
+                )
+                secret = created.secret
+            for index in range(project_count):
+                await projects.create_project(
+                    session,
+                    user,
+                    regions=("aws-us-east-2",),
+                    name=f"project {index}",
+                    creation_source="api",
+                )
+        return str(user.id), secret
+    finally:
+        await engine.dispose()
+
+
+async def _postgres(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def fresh_postgres(name: str) -> str:
+    asyncio.run(_postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_postgres(f'CREATE DATABASE "{name}"'))
+    return POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def fresh_sqlite(name: str) -> str:
+    path = WORK / f"{name}.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+# --- scenarios -------------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    sections: list[str] = field(default_factory=list)
+    chart: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def add(self, title: str, body: str) -> None:
+        self.sections.append(f"## {title}\n\n{body.strip()}\n")
+        log(f"done: {title}")
+
+
+def verdict(passed: bool) -> str:
+    return "**met**" if passed else "**missed**"
+
+
+def load_row(name: str, load: Load) -> str:
+    return f"| {name} | {load.requests_per_second:,.0f} | {load.p50_ms:.1f} | {load.p99_ms:.1f} | {load.non_2xx} |"
+
+
+LOAD_HEADER = "| contender | req/s (median) | p50 ms | p99 ms | non-2xx |\n| --- | ---: | ---: | ---: | ---: |"
+
+
+def auth_overhead(report: Report, seconds: float, rounds: int) -> None:
+    rows, verdicts = [], []
+    for database, make_url in (
+        ("SQLite", lambda: fresh_sqlite("overhead")),
+        ("PostgreSQL", lambda: fresh_postgres("unique_bench_overhead")),
+    ):
+        url = make_url()
+        owner, key = asyncio.run(seed_unique(url, 1000, 10))
+        server = unique_server(f"unique-{database.lower()}", url, owner)
+        with running(server):
+            log(f"auth overhead on {database}")
+            medians = interleaved(
+                {
+                    "authenticated": lambda s=server, k=key: wrk(
+                        f"{s.url}/api/v2/projects", k, seconds
+                    ),
+                    "no authentication": lambda s=server: wrk(
+                        f"{s.url}/bench/projects", None, seconds
+                    ),
+                },
+                rounds,
+            )
+        ratio = (
+            medians["authenticated"].requests_per_second
+            / medians["no authentication"].requests_per_second
+        )
+        report.chart[f"Unique ({database})"] = {
+            "with key": medians["authenticated"].requests_per_second,
+            "without": medians["no authentication"].requests_per_second,
+        }
+        rows += [
+            load_row(f"{database}, with key", medians["authenticated"]),
+            load_row(f"{database}, no authentication", medians["no authentication"]),
+        ]
+        verdicts.append(
+            f"- {database}: authenticated / unauthenticated = **{ratio:.2f}** (target ≥ 0.85: {verdict(ratio >= 0.85)})"
+        )
+    report.add(
+        "1. Auth overhead: `GET /api/v2/projects` with a key vs the same handler without",
+        f"""Same server build and process; the unauthenticated twin is `/bench/projects` from
+`bench/unauthenticated.py` (not present in a normal start). 1 account, 1,000 keys, 10 projects,
+{WORKERS} uvicorn workers, `wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds:g}s`, {rounds} interleaved rounds.
+
+{LOAD_HEADER}
+{chr(10).join(rows)}
+
+{chr(10).join(verdicts)}""",
+    )
+
+
+def peers(report: Report, seconds: float, rounds: int) -> None:
+    bin_dir = ensure_peers_venv()
+    unique_url = fresh_sqlite("peers-unique")
+    owner, unique_key = asyncio.run(seed_unique(unique_url, 1000, 10))
+
+    def seed_peer(command: list[str], database: Path) -> str:
+        database.unlink(missing_ok=True)
+        output = subprocess.run(
+            command,
+            env={**os.environ, "PEER_DB": str(database)},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=900,
+        )
+        return output.stdout.strip().splitlines()[-1].strip()
+
+    drf_db, fastapi_db = WORK / "peer-drf.sqlite3", WORK / "peer-fastapi.sqlite3"
+    drf_key = seed_peer(
+        [
+            str(bin_dir / "python"),
+            str(PEERS / "drf" / "manage.py"),
+            "seed",
+            "--keys",
+            "1000",
+            "--projects",
+            "10",
+        ],
+        drf_db,
+    )
+    fastapi_key = seed_peer(
+        [
+            str(bin_dir / "python"),
+            str(PEERS / "fastapi_peer" / "app.py"),
+            "seed",
+            "--keys",
+            "1000",
+            "--projects",
+            "10",
+        ],
+        fastapi_db,
+    )
+
+    drf_port, fastapi_port = free_port(), free_port()
+    drf = start(
+        "peer-drf",
+        [
+            str(bin_dir / "gunicorn"),
+            "-w",
+            str(WORKERS),
+            "-b",
+            f"127.0.0.1:{drf_port}",
+            "peer_drf.wsgi",
+        ],
+        {"PEER_DB": str(drf_db)},
+        drf_port,
+        cwd=PEERS / "drf",
+        ready="/unauth/projects",
+    )
+    fastapi = start(
+        "peer-fastapi",
+        [
+            str(bin_dir / "uvicorn"),
+            "app:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(fastapi_port),
+            "--workers",
+            str(WORKERS),
+            "--no-access-log",
+        ],
+        {"PEER_DB": str(fastapi_db)},
+        fastapi_port,
+        cwd=PEERS / "fastapi_peer",
+        ready="/unauth/projects",
+    )
+    unique = unique_server("unique-peers", unique_url, owner)
+    with running(drf, fastapi, unique):
+        log("peers")
+        medians = interleaved(
+            {
+                "Unique": lambda: wrk(f"{unique.url}/api/v2/projects", unique_key, seconds),
+                "DRF + api-key": lambda: wrk(f"{drf.url}/api/v2/projects", drf_key, seconds),
+                "FastAPI + sha256 lookup": lambda: wrk(
+                    f"{fastapi.url}/api/v2/projects", fastapi_key, seconds
+                ),
+                "DRF, no auth": lambda: wrk(f"{drf.url}/unauth/projects", None, seconds),
+                "FastAPI, no auth": lambda: wrk(f"{fastapi.url}/unauth/projects", None, seconds),
+            },
+            rounds,
+        )
+    ours = medians["Unique"]
+    lines = []
+    for peer, target in (("DRF + api-key", 3.0), ("FastAPI + sha256 lookup", 1.3)):
+        theirs = medians[peer]
+        ratio = ours.requests_per_second / theirs.requests_per_second
+        p99_ok = ours.p99_ms <= theirs.p99_ms
+        lines.append(
+            f"- Unique / {peer} = **{ratio:.2f}×** req/s (target ≥ {target}×: {verdict(ratio >= target)}); "
+            f"p99 {ours.p99_ms:.1f} vs {theirs.p99_ms:.1f} ms ({'no worse' if p99_ok else 'worse'})"
+        )
+    report.chart["DRF + api-key"] = {
+        "with key": medians["DRF + api-key"].requests_per_second,
+        "without": medians["DRF, no auth"].requests_per_second,
+    }
+    report.chart["FastAPI + lookup"] = {
+        "with key": medians["FastAPI + sha256 lookup"].requests_per_second,
+        "without": medians["FastAPI, no auth"].requests_per_second,
+    }
+    report.add(
+        "2. Peers: same request, same data, same worker count",
+        f"""`GET /api/v2/projects` with a valid Bearer key; 1 account, 1,000 keys, 10 projects; all on
+SQLite, {WORKERS} workers each (uvicorn for Unique and the FastAPI peer, gunicorn for DRF);
+`wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds:g}s`, {rounds} interleaved rounds. Unique also records last use and
+checks revocation on every request; the peers do neither.
+
+{LOAD_HEADER}
+{chr(10).join(load_row(name, load) for name, load in medians.items())}
+
+{chr(10).join(lines)}""",
+    )
+
+
+def scale(report: Report, samples: int) -> None:
+    """Verification latency in process as the table grows: filler rows plus keys we know."""
+    rows, p50s = [], {}
+    known = [keys.generate() for _ in range(samples)]
+    url = fresh_sqlite("scale")
+    owner, _ = asyncio.run(seed_unique(url, 0, 0))
+    path = url.removeprefix("sqlite:///")
+    inserted = 0
+    for size in (1_000, 100_000, 1_000_000):
+        filler = size - samples - inserted
+        connection = sqlite3.connect(path)
+        with connection:
+            now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.000000")
+            owner_hex = owner.replace("-", "")
+            if inserted == 0:
+                connection.executemany(
+                    "INSERT INTO api_keys (owner_id, created_by, name, token_hash, hint, created_at, last_used_from_addr) VALUES (?, ?, 'known', ?, 'unq_…', ?, '')",
+                    [(owner_hex, owner_hex, keys.digest(secret), now) for secret in known],
+                )
+            batch = 50_000
+            for start_at in range(0, filler, batch):
+                count = min(batch, filler - start_at)
+                connection.executemany(
+                    "INSERT INTO api_keys (owner_id, created_by, name, token_hash, hint, created_at, last_used_from_addr) VALUES (?, ?, 'filler', ?, 'unq_…', ?, '')",
+                    [(owner_hex, owner_hex, random.randbytes(32), now) for _ in range(count)],
+                )
+        connection.close()
+        inserted = size
+        latencies = asyncio.run(_verify_latencies(url, known))
+        p50, p99 = statistics.median(latencies), statistics.quantiles(latencies, n=100)[98]
+        p50s[size] = p50
+        rows.append(f"| {size:,} | {p50 * 1000:.0f} | {p99 * 1000:.0f} |")
+        log(f"  scale {size:,}: p50 {p50 * 1000:.0f} µs")
+    ratio = p50s[1_000_000] / p50s[1_000]
+    report.add(
+        "3. Scale: verification latency by number of stored keys",
+        f"""In process, on SQLite: `api_keys.authenticate()` (shape and checksum check, SHA-256, one
+indexed lookup) for {samples:,} known keys in random order, sequentially, after filling the table.
+
+| keys stored | p50 µs | p99 µs |
+| ---: | ---: | ---: |
+{chr(10).join(rows)}
+
+- p50 at 1M / p50 at 1k = **{ratio:.2f}** (target ≤ 1.2: {verdict(ratio <= 1.2)})""",
+    )
+
+
+async def _verify_latencies(url: str, known: list[str]) -> list[float]:
+    engine = create_engine(Settings(database_url=url))
+    sessions = session_factory(engine)
+    order = random.sample(known, len(known))
+    latencies = []
+    try:
+        async with sessions() as session:
+            for secret in order[:50]:
+                await api_keys.authenticate(session, secret)
+            for secret in order:
+                started = time.perf_counter()
+                principal = await api_keys.authenticate(session, secret)
+                latencies.append(time.perf_counter() - started)
+                assert principal is not None
+    finally:
+        await engine.dispose()
+    return [latency * 1000 for latency in latencies]
+
+
+def listing(report: Report, requests: int) -> None:
+    rows, verdicts = [], []
+    for database, make_url in (
+        ("SQLite", lambda: fresh_sqlite("listing")),
+        ("PostgreSQL", lambda: fresh_postgres("unique_bench_listing")),
+    ):
+        url = make_url()
+        owner, key = asyncio.run(seed_unique(url, 10_000, 0))
+        server = unique_server(f"unique-listing-{database.lower()}", url, owner)
+        with (
+            running(server),
+            httpx.Client(
+                base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+            ) as client,
+        ):
+            assert len(client.get("/api/v2/api_keys").json()) == 10_000
+            timings = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                response = client.get("/api/v2/api_keys")
+                timings.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200
+        p50, p99 = statistics.median(timings), max(timings)
+        rows.append(
+            f"| {database} | {p50:.0f} | {p99:.0f} | {len(response.content) / 1e6:.1f} MB |"
+        )
+        verdicts.append(f"- {database}: p50 {p50:.0f} ms (target ≤ 150 ms: {verdict(p50 <= 150)})")
+    report.add(
+        "4. Listing: `GET /api/v2/api_keys` for an account with 10,000 keys",
+        f"""{requests} sequential requests over one keep-alive connection, after one warm-up.
+
+| database | p50 ms | max ms | body |
+| --- | ---: | ---: | ---: |
+{chr(10).join(rows)}
+
+{chr(10).join(verdicts)}""",
+    )
+
+
+def hot_key(report: Report, seconds: float) -> None:
+    name = "unique_bench_hot"
+    url = fresh_postgres(name)
+    owner, key = asyncio.run(seed_unique(url, 1, 0))
+    server = unique_server("unique-hot", url, owner)
+
+    async def counters() -> tuple[int, datetime | None, datetime]:
+        connection = await asyncpg.connect(url)
+        try:
+            updates = await connection.fetchval(
+                "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'api_keys'"
+            )
+            used = await connection.fetchval("SELECT max(last_used_at) FROM api_keys")
+            now = await connection.fetchval("SELECT (now() AT TIME ZONE 'utc')")
+            return int(updates or 0), used, now
+        finally:
+            await connection.close()
+
+    staleness: list[float] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        time.sleep(3)
+        while not stop.is_set():
+            _, used, now = asyncio.run(counters())
+            if used is not None:
+                staleness.append((now - used).total_seconds())
+            time.sleep(0.25)
+
+    with running(server):
+        time.sleep(2.5)
+        before, _, _ = asyncio.run(counters())
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        load = wrk(f"{server.url}/api/v2/users/me", key, seconds)
+        stop.set()
+        watcher.join()
+        time.sleep(2.5)
+        after, _, _ = asyncio.run(counters())
+    writes_per_second = (after - before) / seconds
+    worst = max(staleness)
+    report.add(
+        "5. Hot key: database writes caused by last-use recording",
+        f"""One key used at full speed for {seconds:g} s (`wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}`, `GET /api/v2/users/me`) against
+{WORKERS} workers on PostgreSQL; row updates counted by `pg_stat_user_tables.n_tup_upd`, staleness
+of `last_used_at` sampled every 0.25 s (timestamps have one-second precision).
+
+- {load.requests_per_second * seconds:,.0f} requests ({load.requests_per_second:,.0f}/s) caused {after - before} row updates:
+  **{writes_per_second:.2f} writes/s** for the key (target ≤ 2: {verdict(writes_per_second <= 2)})
+- worst observed staleness of `last_used_at`: **{worst:.1f} s** (target ≤ 2 s: {verdict(worst <= 2.0 + 1.0)}; one second of it is the timestamp's precision)""",
+    )
+
+
+def creation(report: Report, count: int) -> None:
+    url = fresh_sqlite("creation")
+    owner, key = asyncio.run(seed_unique(url, 1, 0))
+    server = unique_server("unique-creation", url, owner)
+    made: list[str] = []
+    with running(server):
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+            started = time.perf_counter()
+            for index in range(count):
+                made.append(
+                    client.post("/api/v2/api_keys", json={"key_name": f"seq-{index}"}).json()["key"]
+                )
+            sequential = count / (time.perf_counter() - started)
+        log(f"  sequential: {sequential:,.0f} keys/s")
+
+        def create_batch(worker: int) -> list[str]:
+            with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+                return [
+                    client.post("/api/v2/api_keys", json={"key_name": f"c{worker}-{index}"}).json()[
+                        "key"
+                    ]
+                    for index in range(count // 16)
+                ]
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(16) as pool:
+            for batch in pool.map(create_batch, range(16)):
+                made.extend(batch)
+        concurrent = (count // 16 * 16) / (time.perf_counter() - started)
+        log(f"  16 clients: {concurrent:,.0f} keys/s")
+
+        def authenticates(batch: list[str]) -> int:
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                return sum(
+                    client.get(
+                        "/api/v2/users/me", headers={"Authorization": f"Bearer {secret}"}
+                    ).status_code
+                    == 200
+                    for secret in batch
+                )
+
+        with ThreadPoolExecutor(8) as pool:
+            working = sum(pool.map(authenticates, [made[index::8] for index in range(8)]))
+    report.add(
+        "6. Creation: keys created through the API",
+        f"""SQLite, {WORKERS} workers, `POST /api/v2/api_keys`.
+
+| clients | keys | keys/s |
+| ---: | ---: | ---: |
+| 1 (sequential) | {count:,} | {sequential:,.0f} |
+| 16 concurrent | {count // 16 * 16:,} | {concurrent:,.0f} |
+
+- {working:,} of {len(made):,} created keys then authenticated (`GET /api/v2/users/me` → 200): {verdict(working == len(made))}""",
+    )
+
+
+def microbenchmark(report: Report, iterations: int) -> None:
+    url = fresh_sqlite("micro")
+    _, secret = asyncio.run(seed_unique(url, 1000, 0))
+
+    def per_call(function: Callable[[], object]) -> float:
+        started = time.perf_counter()
+        for _ in range(iterations):
+            function()
+        return (time.perf_counter() - started) / iterations
+
+    floor = per_call(lambda: hashlib.sha256(secret.encode()).digest())
+    pure = per_call(lambda: keys.digest(keys.check(secret)))
+
+    async def lookups() -> float:
+        engine = create_engine(Settings(database_url=url))
+        sessions = session_factory(engine)
+        try:
+            async with sessions() as session:
+                for _ in range(100):
+                    await api_keys.authenticate(session, secret)
+                started = time.perf_counter()
+                for _ in range(iterations // 10):
+                    await api_keys.authenticate(session, secret)
+                return (time.perf_counter() - started) / (iterations // 10)
+        finally:
+            await engine.dispose()
+
+    full = asyncio.run(lookups())
+    report.add(
+        "Microbenchmark: the in-process verify path against the floor",
+        f"""| step | per call | × bare SHA-256 |
+| --- | ---: | ---: |
+| `hashlib.sha256(key)` (the floor) | {floor * 1e9:,.0f} ns | 1.0 |
+| shape + checksum + SHA-256 (`keys.check`, `keys.digest`) | {pure * 1e9:,.0f} ns | {pure / floor:.1f} |
+| full `api_keys.authenticate()` incl. the indexed SQLite lookup | {full * 1e6:,.0f} µs | {full / floor:,.0f} |
+
+The checks before I/O cost {pure * 1e6:.1f} µs; the database round trip is the rest.""",
+    )
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with suppress(OSError, StopIteration):
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    memory = "?"
+    try:
+        kib = int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal")
+            )
+        )
+        memory = f"{kib / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), {memory} RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def draw_chart(chart: dict[str, dict[str, float]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(chart)
+    positions = range(len(names))
+    figure, axis = plt.subplots(figsize=(9, 4.5), dpi=120)
+    width = 0.38
+    axis.bar(
+        [p - width / 2 for p in positions],
+        [chart[n]["with key"] for n in names],
+        width,
+        label="with key check",
+        color="#3b5bdb",
+    )
+    axis.bar(
+        [p + width / 2 for p in positions],
+        [chart[n]["without"] for n in names],
+        width,
+        label="without authentication",
+        color="#adb5bd",
+    )
+    axis.set_xticks(list(positions), names)
+    axis.set_ylabel("requests/s (median)")
+    axis.set_title("GET /api/v2/projects, 2 workers, wrk -t2 -c32 (higher is better)")
+    axis.legend()
+    axis.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(CHART)
+
+
+def write_results(report: Report, command: str) -> None:
+    header = f"""# Benchmark results
+
+- Command: `{command}`
+- Date: {report.started:%Y-%m-%d %H:%M} UTC (took {(datetime.now(UTC) - report.started).total_seconds() / 60:.0f} min)
+- Machine: {machine()}
+- Load generator: wrk {WRK_THREADS} threads, {WRK_CONNECTIONS} connections, on the same machine as the servers (so every
+  contender shares the two cores with it alike). Figures are medians of interleaved rounds; compare
+  ratios, not absolute numbers: the machine is shared and noisy.
+
+![Requests per second with and without the key check](results.png)
+"""
+    RESULTS.write_text(header + "\n" + "\n".join(report.sections))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=float, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per contender")
+    parser.add_argument("--hot-seconds", type=float, default=30)
+    parser.add_argument("--keys-to-create", type=int, default=10_000)
+    arguments = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    ensure_wrk()
+    report = Report()
+    auth_overhead(report, arguments.duration, arguments.rounds)
+    peers(report, arguments.duration, arguments.rounds)
+    scale(report, 2_000)
+    listing(report, 30)
+    hot_key(report, arguments.hot_seconds)
+    creation(report, arguments.keys_to_create)
+    microbenchmark(report, 20_000)
+    draw_chart(report.chart)
+    write_results(
+        report,
+        "make bench" if len(sys.argv) == 1 else "python bench/run.py " + " ".join(sys.argv[1:]),
+    )
+    log(f"wrote {RESULTS.relative_to(REPO)} and {CHART.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
