@@ -156,7 +156,7 @@ def test_memory_stays_flat_over_100000_requests(database_url: str, tmp_path: Pat
         while done < 10_000:
             done += load(url, key, 2)
         after_10k = rss_kib(node.process.pid)
-        deadline = time.monotonic() + 240
+        deadline = time.monotonic() + 480  # bounded, with room for a slow shared machine
         while done < 100_000 and time.monotonic() < deadline:
             done += load(url, key, 5)
         after_100k = rss_kib(node.process.pid)
