@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import TypeAdapter
 
 from unique import api_keys
 from unique.api.deps import ERROR_RESPONSES, CurrentCaller, CurrentRuntime
@@ -15,7 +15,7 @@ from unique.api.schemas import (
     ApiKeyCreateRequest,
     ApiKeyListItem,
     ApiKeyRevoked,
-    KeyCreator,
+    rfc3339,
 )
 
 router = APIRouter(
@@ -26,7 +26,6 @@ router = APIRouter(
 )
 
 KeyId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1, description="The key's id (int64).")]
-_key_list = TypeAdapter(list[ApiKeyListItem])
 
 
 @router.post("", operation_id="createApiKey", summary="Create an API key")
@@ -60,21 +59,27 @@ async def create_api_key(body: ApiKeyCreateRequest, caller: CurrentCaller) -> Ap
 async def list_api_keys(caller: CurrentCaller) -> Response:
     """Your account's unrevoked keys, newest first."""
     records = await api_keys.list_active_keys(caller.session, caller.principal.owner_id)
+    # Serialised straight from the records: with 10,000 keys, a model per key (and FastAPI's
+    # re-validation of the list) would cost more than the query. The shape is ApiKeyListItem's.
     items = [
-        ApiKeyListItem(
-            id=record.id,
-            name=record.name,
-            created_at=record.created_at,
-            created_by=KeyCreator(
-                id=record.created_by.id, name=record.created_by.name, image=record.created_by.image
-            ),
-            last_used_at=record.last_used_at,
-            last_used_from_addr=record.last_used_from_addr,
-        )
+        {
+            "id": record.id,
+            "name": record.name,
+            "created_at": rfc3339(record.created_at),
+            "created_by": {
+                "id": str(record.created_by.id),
+                "name": record.created_by.name,
+                "image": record.created_by.image,
+            },
+            "last_used_at": rfc3339(record.last_used_at) if record.last_used_at else None,
+            "last_used_from_addr": record.last_used_from_addr,
+        }
         for record in records
     ]
-    # Serialised directly: with 10,000 keys, re-validating the list would double the work.
-    return Response(_key_list.dump_json(items), media_type="application/json")
+    return Response(
+        json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode(),
+        media_type="application/json",
+    )
 
 
 @router.delete("/{key_id}", operation_id="revokeApiKey", summary="Revoke an API key")
