@@ -12,23 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Select, and_, bindparam, or_, select, update
+from sqlalchemy import Row, Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import audit, keys
+from unique.db.key_lookup import find_active_key
 from unique.db.tables import ApiKey, User, utcnow
 from unique.errors import NotFound
 from unique.last_use import LastUseRecorder
 from unique.names import clean_name
 
 KEY_NAME_MAX_LENGTH = 64
-
-_keys = ApiKey.__table__
-_AUTHENTICATE = select(_keys.c.id, _keys.c.owner_id).where(
-    _keys.c.token_hash == bindparam("token_hash"),
-    _keys.c.revoked_at.is_(None),
-    or_(_keys.c.expires_at.is_(None), _keys.c.expires_at > bindparam("now")),
-)
 
 
 @dataclass(frozen=True)
@@ -202,19 +196,15 @@ async def authenticate(session: AsyncSession, presented: str) -> Principal | Non
     """The principal of a valid, unrevoked, unexpired key; None for anything else.
 
     Malformed strings and bad checksums are turned away before storage is touched. The lookup
-    runs as a Core statement on the session's connection: on this hot path the ORM's per-call
-    overhead would cost more than the query itself.
+    goes to the driver on the session's connection (see ``unique.db.key_lookup``), which the
+    request then goes on using.
     """
     try:
         key = keys.check(presented)
     except keys.MalformedKey:
         return None
-    connection = await session.connection()
-    result = await connection.execute(
-        _AUTHENTICATE, {"token_hash": keys.digest(key), "now": utcnow()}
-    )
-    row = result.first()
-    return None if row is None else Principal(key_id=row.id, owner_id=row.owner_id)
+    found = await find_active_key(await session.connection(), keys.digest(key), utcnow())
+    return None if found is None else Principal(key_id=found[0], owner_id=found[1])
 
 
 async def revoked_key_name(session: AsyncSession, owner_id: uuid.UUID, key_id: int) -> str | None:
