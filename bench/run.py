@@ -803,6 +803,8 @@ def write_results(report: Report, command: str) -> None:
   contender shares the two cores with it alike). Figures are medians of interleaved rounds; compare
   ratios, not absolute numbers: the machine is shared and noisy.
 
+- Where targets are missed, what profiling found and what changed: [PROFILING.md](PROFILING.md)
+
 ![Requests per second with and without the key check](results.png)
 """
     RESULTS.write_text(header + "\n" + "\n".join(report.sections))
