@@ -81,13 +81,24 @@ class Connection:
 
     def client(self) -> Client:
         saved = _saved()
-        key = self.api_key or os.environ.get("UNIQUE_API_KEY") or saved.get("api_key")
+        host = self.api_host or os.environ.get("UNIQUE_API_HOST") or saved.get("api_host")
+        key = self.api_key or os.environ.get("UNIQUE_API_KEY")
+        # The saved key goes only to the host it was saved for, never to whatever host is
+        # given later (a typo, or a test server, would otherwise receive it).
+        if not key and _same_host(host, saved.get("api_host")):
+            key = saved.get("api_key")
         if not key:
             raise usage_error(
                 "no API key: pass --api-key, set UNIQUE_API_KEY, or run `unique auth`"
             )
-        host = self.api_host or os.environ.get("UNIQUE_API_HOST") or saved.get("api_host")
         return Client(api_key=key, base_url=host)
+
+
+def _same_host(host: str | None, saved_host: str | None) -> bool:
+    def normal(value: str | None) -> str:
+        return (value or DEFAULT_API_HOST).rstrip("/")
+
+    return normal(host) == normal(saved_host)
 
 
 def usage_error(message: str) -> typer.Exit:
@@ -189,9 +200,8 @@ def auth(
         user = client.users.me()
     path = config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    saved = {"api_key": options.api_key}
-    if options.api_host:
-        saved["api_host"] = options.api_host
+    # Saved with the host it was checked against: it is only ever sent there again.
+    saved = {"api_key": options.api_key, "api_host": client.base_url}
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as file:
         json.dump(saved, file)

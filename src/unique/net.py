@@ -9,10 +9,19 @@ from unique.config import IPNetwork
 
 
 def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address, with IPv4 clients of a dual-stack listener (``::ffff:a.b.c.d``) as IPv4."""
     try:
-        return ipaddress.ip_address(value.strip())
+        address = ipaddress.ip_address(value.strip())
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def is_trusted_proxy(peer: str, trusted: Sequence[IPNetwork]) -> bool:
+    address = _parse(peer)
+    return address is not None and _is_trusted(address, trusted)
 
 
 def _is_trusted(

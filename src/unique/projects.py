@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,6 +107,8 @@ async def list_projects(
     Rows are read with a Core statement: listing is the API's busiest read, and ORM objects would
     cost more to build than the query costs to run.
     """
+    if search and any(unicodedata.category(char) in ("Cc", "Cs") for char in search):
+        raise InvalidInput("search", "search must not contain control characters")
     query = select(_projects).where(_projects.c.owner_id == owner_id)
     if cursor:
         query = query.where(_projects.c.seq < _decode_cursor(cursor))

@@ -50,19 +50,25 @@ class LocalCounter:
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._counts: dict[str, tuple[int, int]] = {}
+        # name -> (end of its window, count in it)
+        self._counts: dict[str, tuple[float, int]] = {}
+        self._next_sweep = 0.0
 
     async def hit(self, name: str, limit: int, window_seconds: int) -> Verdict:
-        index, reset = _window(window_seconds, self._clock())
-        window, count = self._counts.get(name, (index, 0))
-        count = count + 1 if window == index else 1
-        self._counts[name] = (index, count)
-        if len(self._counts) > 100_000:
-            self._forget_old(index, window_seconds)
+        now = self._clock()
+        index, reset = _window(window_seconds, now)
+        ends = (index + 1) * window_seconds
+        window_end, count = self._counts.get(name, (ends, 0))
+        count = count + 1 if window_end == ends else 1
+        self._counts[name] = (ends, count)
+        if now >= self._next_sweep:
+            self._forget_ended(now)
         return _verdict(count, limit, reset)
 
-    def _forget_old(self, index: int, window_seconds: int) -> None:
-        self._counts = {name: value for name, value in self._counts.items() if value[0] >= index}
+    def _forget_ended(self, now: float) -> None:
+        """Drop counters whose window is over; at most once a second, so it stays cheap."""
+        self._counts = {name: entry for name, entry in self._counts.items() if entry[0] > now}
+        self._next_sweep = now + 1
 
 
 class RedisCounter:

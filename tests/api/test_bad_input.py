@@ -698,3 +698,15 @@ async def test_the_bearer_scheme_is_case_insensitive(
     )
     assert response.status_code == 200, response.text
     assert response.json()["id"] == str(account.user_id)
+
+
+async def test_control_characters_in_search_are_refused(service: Service, account: Account) -> None:
+    response = await service.client.get("/projects?search=%00", headers=account.headers)
+    assert_error(response, 400, field="search")
+
+
+async def test_the_create_response_is_never_cached(service: Service, account: Account) -> None:
+    created = await service.client.post(
+        "/api_keys", json={"key_name": "k"}, headers=account.headers
+    )
+    assert created.headers["cache-control"] == "no-store"

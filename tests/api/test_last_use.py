@@ -111,3 +111,19 @@ async def test_pending_uses_are_written_on_shutdown(settings: Settings) -> None:
         assert stored.last_used_at is not None
         assert stored.last_used_from_addr == TEST_CLIENT_ADDR
         assert observer.key_id != account.key_id
+
+
+async def test_every_forwarded_for_line_counts_not_only_the_clients(settings: Settings) -> None:
+    """A proxy may add its own header line: the client's own line must not decide."""
+    trusted = replace(settings, trusted_proxies=(ipaddress.ip_network("10.0.0.0/8"),))
+    async with running_service(trusted) as service:
+        account = await service.new_account()
+        watched = await second_key(service, account)
+        async with service.client_from("10.1.2.3") as via_proxy:
+            headers = [
+                ("Authorization", f"Bearer {watched.key}"),
+                ("X-Forwarded-For", "192.0.2.66"),
+                ("X-Forwarded-For", "198.51.100.9"),
+            ]
+            assert (await via_proxy.get("/projects", headers=headers)).status_code == 200
+        await wait_for_last_use(service, account, watched.key_id, "198.51.100.9")

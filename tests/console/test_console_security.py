@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
@@ -13,7 +15,7 @@ from tests.console.conftest import (
     revoke_in_console,
     sign_in,
 )
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, ServerProcess, bootstrap_user
 
 pytestmark = pytest.mark.slow
 
@@ -187,3 +189,48 @@ def test_another_user_sees_none_of_the_first_users_keys(page: Page, server: Cons
     with httpx.Client(base_url=server.url, cookies=cookies) as client:
         client.post(f"/settings/api-keys/{sam_key_id}/revoke", data={"csrf_token": token})
     assert server.api("GET", "/projects", sam_key).status_code == 200
+
+
+def test_odd_input_gets_an_answer_not_a_crash(page: Page, server: ConsoleServer) -> None:
+    server.create_user("sam@example.com")
+    sign_in(page, "sam@example.com")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    with httpx.Client(base_url=server.url, cookies=cookies) as client:
+        assert client.get("/settings/api-keys?revoked=%C2%B2").status_code == 200
+        assert client.get("/settings/api-keys?revoked=99999999999999999999").status_code == 200
+        assert client.get("/projects?search=%00").status_code == 200
+    with httpx.Client(base_url=server.url) as anonymous:
+        token = anonymous.get("/login").text.split('name="csrf_token" value="')[1].split('"')[0]
+        odd = anonymous.post(
+            "/login", data={"email": "a\x00@b.co", "password": "x", "csrf_token": token}
+        )
+        assert odd.status_code == 400
+        assert "Incorrect email or password." in odd.text
+
+
+def test_the_cookie_is_secure_behind_a_trusted_tls_proxy(database_url: str, tmp_path: Path) -> None:
+    bootstrap_user(database_url)
+    node = ServerProcess(
+        database_url, tmp_path / "node.log", env={"UNIQUE_TRUSTED_PROXIES": "127.0.0.1"}
+    )
+    try:
+        with httpx.Client(base_url=node.base_url, headers={"X-Forwarded-Proto": "https"}) as c:
+            form = c.get("/login")
+            assert "Secure" in form.headers["set-cookie"]
+            token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+            # The browser talks https to the proxy, so it returns Secure cookies; httpx on plain
+            # http would not, so the form cookie is handed back explicitly.
+            nonce = form.headers["set-cookie"].split(";")[0]
+            signed_in = c.post(
+                "/login",
+                data={"email": "sam@example.com", "password": PASSWORD, "csrf_token": token},
+                headers={"Cookie": nonce},
+            )
+        session_cookie = next(
+            value
+            for name, value in signed_in.headers.multi_items()
+            if name == "set-cookie" and value.startswith("unique_session=")
+        )
+        assert "Secure" in session_cookie
+    finally:
+        node.stop()

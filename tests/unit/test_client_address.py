@@ -27,6 +27,8 @@ PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/
         ("10.0.0.1", "", PROXIES, "10.0.0.1"),
         ("2001:db8::1", "2001:db8::2, 2a00::5", PROXIES, "2a00::5"),
         (None, "198.51.100.9", PROXIES, ""),
+        ("::ffff:203.0.113.7", None, (), "203.0.113.7"),
+        ("::ffff:10.0.0.1", "198.51.100.9", PROXIES, "198.51.100.9"),
     ],
 )
 def test_client_address(

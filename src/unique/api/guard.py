@@ -8,6 +8,7 @@ wraps the route handler itself instead of being a dependency.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -49,7 +50,9 @@ def _too_large() -> ApiError:
 
 async def read_body_within_limit(request: Request) -> None:
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+    if declared is not None and (
+        not re.fullmatch(r"[0-9]{1,18}", declared) or int(declared) > MAX_BODY_BYTES
+    ):
         raise _too_large()
     chunks = []
     size = 0
@@ -132,7 +135,8 @@ async def enforce_rate_limits(
 def request_address(request: Request, runtime: Runtime) -> str:
     return client_address(
         request.client.host if request.client else None,
-        request.headers.get("x-forwarded-for"),
+        # Proxies may add their own header line instead of appending: read them all, in order.
+        ", ".join(request.headers.getlist("x-forwarded-for")) or None,
         runtime.settings.trusted_proxies,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request, Response
@@ -55,7 +56,7 @@ async def _keys_page(
     keys = await api_keys.list_active_keys(session, login.user.id)
     revoked_notice = None
     revoked_id = request.query_params.get("revoked", "")
-    if revoked_id.isdigit():
+    if re.fullmatch(r"[0-9]{1,18}", revoked_id):
         revoked_notice = await api_keys.revoked_key_name(session, login.user.id, int(revoked_id))
     return render(
         request,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
@@ -110,7 +111,7 @@ async def create_project(
             regions=runtime.settings.regions,
             name=name if name.strip() else None,
             region_id=region_id or None,
-            pg_version=int(pg_version) if pg_version.isdigit() else None,
+            pg_version=int(pg_version) if re.fullmatch(r"[0-9]{1,3}", pg_version) else None,
             creation_source="console",
             source_addr=request_address(request, runtime),
         )

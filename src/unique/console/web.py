@@ -25,6 +25,7 @@ from unique.accounts import ConsoleLogin
 from unique.api.errors import ApiError
 from unique.api.guard import read_body_within_limit
 from unique.api.schemas import rfc3339
+from unique.net import is_trusted_proxy
 from unique.runtime import Runtime
 
 SESSION_COOKIE = "unique_session"
@@ -149,6 +150,17 @@ def check_anonymous_csrf(request: Request, submitted: str | None) -> None:
         raise _forbidden()
 
 
+def served_over_https(request: Request) -> bool:
+    """HTTPS to us, or to a trusted proxy that says so (TLS usually ends at the balancer)."""
+    if request.url.scheme == "https":
+        return True
+    peer = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
+    return forwarded == "https" and is_trusted_proxy(
+        peer, runtime_of(request).settings.trusted_proxies
+    )
+
+
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
         name,
@@ -156,7 +168,7 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
         max_age=max_age,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=served_over_https(request),
         path="/",
     )
 

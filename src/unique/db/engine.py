@@ -24,7 +24,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
     return create_async_engine(
@@ -33,6 +35,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=10,
         pool_timeout=5,
         connect_args={"timeout": 5, "command_timeout": 10},
+        # Errors and logs must never echo submitted values (emails, hashes, names).
+        hide_parameters=True,
     )
 
 

@@ -8,9 +8,12 @@ same on both databases but for the placeholders and the way each stores timestam
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _ACTIVE_KEY = (
@@ -26,15 +29,26 @@ _SQLITE_TIMESTAMP = "%Y-%m-%d %H:%M:%S.%f"
 async def find_active_key(
     connection: AsyncConnection, token_hash: bytes, now: datetime
 ) -> tuple[int, uuid.UUID] | None:
-    """(key id, owner id) of the unrevoked, unexpired key with this hash, or None."""
+    """(key id, owner id) of the unrevoked, unexpired key with this hash, or None.
+
+    A driver error is raised as SQLAlchemy's OperationalError (the API answers 503) after the
+    connection is invalidated, so that a connection broken by a database restart is not handed
+    out again.
+    """
     driver = (await connection.get_raw_connection()).driver_connection
     naive_now = now.astimezone(UTC).replace(tzinfo=None)
-    if connection.dialect.name == "postgresql":
-        row = await driver.fetchrow(_POSTGRES, token_hash, naive_now)  # type: ignore[union-attr]
-        return None if row is None else (row[0], row[1])
-    cursor = await driver.execute(_SQLITE, (token_hash, naive_now.strftime(_SQLITE_TIMESTAMP)))  # type: ignore[union-attr]
     try:
-        row = await cursor.fetchone()
-    finally:
-        await cursor.close()
+        if connection.dialect.name == "postgresql":
+            row = await driver.fetchrow(_POSTGRES, token_hash, naive_now)  # type: ignore[union-attr]
+            return None if row is None else (row[0], row[1])
+        cursor = await driver.execute(  # type: ignore[union-attr]
+            _SQLITE, (token_hash, naive_now.strftime(_SQLITE_TIMESTAMP))
+        )
+        try:
+            row = await cursor.fetchone()
+        finally:
+            await cursor.close()
+    except (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        await connection.invalidate(error)
+        raise OperationalError(_ACTIVE_KEY, None, error) from error
     return None if row is None else (row[0], uuid.UUID(row[1]))

@@ -29,8 +29,11 @@ KeyId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1, description="The key's id
 
 
 @router.post("", operation_id="createApiKey", summary="Create an API key")
-async def create_api_key(body: ApiKeyCreateRequest, caller: CurrentCaller) -> ApiKeyCreated:
+async def create_api_key(
+    body: ApiKeyCreateRequest, caller: CurrentCaller, response: Response
+) -> ApiKeyCreated:
     """Create a key for your account. The secret `key` is in this response only."""
+    response.headers["Cache-Control"] = "no-store"
     owner = caller.principal.owner_id
     new_key = await api_keys.create_key(
         caller.session,
