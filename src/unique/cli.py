@@ -201,6 +201,7 @@ def create_api_key(
 ) -> None:
     """Create an API key for a user; prints only the key."""
     from unique import accounts, api_keys
+    from unique.api.schemas import rfc3339
 
     settings = settings_or_exit()
 
@@ -221,7 +222,7 @@ def create_api_key(
                     "id": new_key.id,
                     "key": new_key.secret,
                     "name": new_key.name,
-                    "created_at": new_key.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "created_at": rfc3339(new_key.created_at),
                     "created_by": str(new_key.created_by),
                 }
             )
