@@ -43,6 +43,7 @@ from unique import accounts, api_keys, keys, projects  # noqa: E402
 from unique.config import Settings  # noqa: E402
 from unique.db.engine import create_engine, session_factory  # noqa: E402
 from unique.db.migrate import upgrade  # noqa: E402
+from unique.db.reads import open_reads  # noqa: E402
 
 WORK = REPO / "bench" / ".work"
 PEERS = REPO / "bench" / "peers"
@@ -527,21 +528,19 @@ indexed lookup) for {samples:,} known keys in random order, sequentially, after 
 
 
 async def _verify_latencies(url: str, known: list[str]) -> list[float]:
-    engine = create_engine(Settings(database_url=url))
-    sessions = session_factory(engine)
+    reads = await open_reads(Settings(database_url=url))
     order = random.sample(known, len(known))
     latencies = []
     try:
-        async with sessions() as session:
-            for secret in order[:50]:
-                await api_keys.authenticate(session, secret)
-            for secret in order:
-                started = time.perf_counter()
-                principal = await api_keys.authenticate(session, secret)
-                latencies.append(time.perf_counter() - started)
-                assert principal is not None
+        for secret in order[:50]:
+            await api_keys.authenticate(reads, secret)
+        for secret in order:
+            started = time.perf_counter()
+            principal = await api_keys.authenticate(reads, secret)
+            latencies.append(time.perf_counter() - started)
+            assert principal is not None
     finally:
-        await engine.dispose()
+        await reads.close()
     return [latency * 1000 for latency in latencies]
 
 
@@ -708,18 +707,16 @@ def microbenchmark(report: Report, iterations: int) -> None:
     pure = per_call(lambda: keys.digest(keys.check(secret)))
 
     async def lookups() -> float:
-        engine = create_engine(Settings(database_url=url))
-        sessions = session_factory(engine)
+        reads = await open_reads(Settings(database_url=url))
         try:
-            async with sessions() as session:
-                for _ in range(100):
-                    await api_keys.authenticate(session, secret)
-                started = time.perf_counter()
-                for _ in range(iterations // 10):
-                    await api_keys.authenticate(session, secret)
-                return (time.perf_counter() - started) / (iterations // 10)
+            for _ in range(100):
+                await api_keys.authenticate(reads, secret)
+            started = time.perf_counter()
+            for _ in range(iterations // 10):
+                await api_keys.authenticate(reads, secret)
+            return (time.perf_counter() - started) / (iterations // 10)
         finally:
-            await engine.dispose()
+            await reads.close()
 
     full = asyncio.run(lookups())
     report.add(

@@ -27,9 +27,8 @@ class FixedCallerRoute(APIRoute):
         owner = uuid.UUID(os.environ["UNIQUE_BENCH_OWNER"])
 
         async def unauthenticated(request: Request) -> Response:
-            async with request.app.state.runtime.sessions() as session:
-                request.state.caller = Caller(Principal(0, owner), "127.0.0.1", session)
-                return await handler(request)
+            request.state.caller = Caller(Principal(0, owner), "127.0.0.1")
+            return await handler(request)
 
         return unauthenticated
 

@@ -8,15 +8,16 @@ cache, so that a revocation committed on any node is seen by the very next reque
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, Select, and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import audit, keys
-from unique.db.key_lookup import find_active_key
+from unique.db.reads import TIMESTAMP, UUID, VALUE, Reads, Statement
 from unique.db.tables import ApiKey, User, utcnow
 from unique.errors import NotFound
 from unique.last_use import LastUseRecorder
@@ -119,7 +120,7 @@ def _records_query() -> Select[*tuple[Any, ...]]:
     ).join(User, User.id == ApiKey.created_by)
 
 
-def _record(row: Row[*tuple[Any, ...]], creators: dict[uuid.UUID, Creator]) -> KeyRecord:
+def _record(row: Sequence[Any], creators: dict[uuid.UUID, Creator]) -> KeyRecord:
     (key_id, name, hint, created_at, last_used_at, address, revoked_at) = row[:7]
     creator_id = row[7]
     creator = creators.get(creator_id)
@@ -130,20 +131,18 @@ def _record(row: Row[*tuple[Any, ...]], creators: dict[uuid.UUID, Creator]) -> K
     )
 
 
-async def list_active_keys(session: AsyncSession, owner_id: uuid.UUID) -> list[KeyRecord]:
-    """The account's unrevoked keys, newest first.
+_ACTIVE_KEYS_OF_OWNER = Statement(
+    "SELECT k.id, k.name, k.hint, k.created_at, k.last_used_at, k.last_used_from_addr, "
+    "k.revoked_at, u.id, u.name, u.image FROM api_keys k JOIN users u ON u.id = k.created_by "
+    "WHERE k.owner_id = ? AND k.revoked_at IS NULL ORDER BY k.id DESC",
+    (VALUE, VALUE, VALUE, TIMESTAMP, TIMESTAMP, VALUE, TIMESTAMP, UUID, VALUE, VALUE),
+)
 
-    Read as a Core statement on the session's connection: an account may hold 10,000 keys, and
-    building ORM rows for each would cost more than the query.
-    """
-    connection = await session.connection()
-    result = await connection.execute(
-        _records_query()
-        .where(ApiKey.owner_id == owner_id, ApiKey.revoked_at.is_(None))
-        .order_by(ApiKey.id.desc())
-    )
+
+async def list_active_keys(reads: Reads, owner_id: uuid.UUID) -> list[KeyRecord]:
+    """The account's unrevoked keys, newest first (an account may hold 10,000 of them)."""
     creators: dict[uuid.UUID, Creator] = {}
-    return [_record(row, creators) for row in result]
+    return [_record(row, creators) for row in await reads.all(_ACTIVE_KEYS_OF_OWNER, owner_id)]
 
 
 async def revoke_key(
@@ -192,18 +191,24 @@ async def revoke_key(
     return _record((await session.execute(_records_query().where(owned))).one(), {})
 
 
-async def authenticate(session: AsyncSession, presented: str) -> Principal | None:
+_ACTIVE_KEY = Statement(
+    "SELECT id, owner_id FROM api_keys WHERE token_hash = ? AND revoked_at IS NULL "
+    "AND (expires_at IS NULL OR expires_at > ?)",
+    (VALUE, UUID),
+)
+
+
+async def authenticate(reads: Reads, presented: str) -> Principal | None:
     """The principal of a valid, unrevoked, unexpired key; None for anything else.
 
-    Malformed strings and bad checksums are turned away before storage is touched. The lookup
-    goes to the driver on the session's connection (see ``unique.db.key_lookup``), which the
-    request then goes on using.
+    Malformed strings and bad checksums are turned away before storage is touched; a
+    well-formed key costs one indexed read outside any transaction.
     """
     try:
         key = keys.check(presented)
     except keys.MalformedKey:
         return None
-    found = await find_active_key(await session.connection(), keys.digest(key), utcnow())
+    found = await reads.first(_ACTIVE_KEY, keys.digest(key), utcnow())
     return None if found is None else Principal(key_id=found[0], owner_id=found[1])
 
 

@@ -9,12 +9,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import audit
+from unique.db.reads import BOOLEAN, TIMESTAMP, UUID, VALUE, Reads, Statement
 from unique.db.tables import Project, User, utcnow
 from unique.errors import InvalidInput, LimitExceeded, NotFound
 from unique.names import clean_name
@@ -23,7 +25,6 @@ PROJECT_NAME_MAX_LENGTH = 256
 PG_VERSIONS = range(14, 19)
 DEFAULT_PG_VERSION = 17
 SEARCH_MAX_LENGTH = 256
-_projects = Project.__table__
 # Positions are int64; 18 digits always fit, so no cursor can overflow the database column.
 CURSOR_PATTERN = re.compile(r"[0-9]{1,18}")
 
@@ -45,8 +46,8 @@ _NOUNS = (
 ).split()
 
 
-class ProjectRecord(Protocol):
-    """What a listed project offers: a stored Project or a row of the projects table."""
+class ListedProject(NamedTuple):
+    """A project as listings show it: a row of the projects table."""
 
     seq: int
     id: str
@@ -66,7 +67,7 @@ class ProjectRecord(Protocol):
 
 @dataclass(frozen=True)
 class Page:
-    projects: Sequence[ProjectRecord]
+    projects: Sequence[ListedProject]
     cursor: str | None
 
 
@@ -94,36 +95,41 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+@cache
+def _listing(after_cursor: bool, matching_search: bool) -> Statement:
+    conditions = ["owner_id = ?"]
+    if after_cursor:
+        conditions.append("seq < ?")
+    if matching_search:
+        conditions.append("(lower(name) LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\')")
+    # Built from fixed fragments only; every value is a bound parameter.
+    return Statement(
+        f"SELECT {', '.join(ListedProject._fields)} FROM projects "  # noqa: S608
+        f"WHERE {' AND '.join(conditions)} ORDER BY seq DESC LIMIT ?",
+        (VALUE, VALUE, UUID, *(VALUE,) * 7, BOOLEAN, VALUE, TIMESTAMP, TIMESTAMP),
+    )
+
+
 async def list_projects(
-    session: AsyncSession,
+    reads: Reads,
     owner_id: uuid.UUID,
     *,
     limit: int,
     cursor: str | None = None,
     search: str | None = None,
 ) -> Page:
-    """One page, newest first. The cursor is the position after the page's last project.
-
-    Rows are read with a Core statement: listing is the API's busiest read, and ORM objects would
-    cost more to build than the query costs to run.
-    """
+    """One page, newest first. The cursor is the position after the page's last project."""
     if search and any(unicodedata.category(char) in ("Cc", "Cs") for char in search):
         raise InvalidInput("search", "search must not contain control characters")
-    query = select(_projects).where(_projects.c.owner_id == owner_id)
+    params: list[object] = [owner_id]
     if cursor:
-        query = query.where(_projects.c.seq < _decode_cursor(cursor))
+        params.append(_decode_cursor(cursor))
     if search:
         pattern = f"%{_escape_like(search.lower())}%"
-        query = query.where(
-            or_(
-                func.lower(_projects.c.name).like(pattern, escape="\\"),
-                _projects.c.id.like(pattern, escape="\\"),
-            )
-        )
-    connection = await session.connection()
-    result = await connection.execute(query.order_by(_projects.c.seq.desc()).limit(limit))
-    rows: list[Any] = list(result)
-    return Page(projects=rows, cursor=_encode_cursor(rows[-1].seq) if rows else None)
+        params += [pattern, pattern]
+    rows = await reads.all(_listing(bool(cursor), bool(search)), *params, limit)
+    listed = [ListedProject(*row) for row in rows]
+    return Page(projects=listed, cursor=_encode_cursor(listed[-1].seq) if listed else None)
 
 
 async def get_project(session: AsyncSession, owner_id: uuid.UUID, project_id: str) -> Project:

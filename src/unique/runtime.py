@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from unique.config import Settings
 from unique.db.engine import create_engine, session_factory
+from unique.db.reads import Reads, open_reads
 from unique.instance import shared_secret_key
 from unique.last_use import LastUseRecorder
 from unique.ratelimit import Counter, LocalCounter, RedisCounter, redis_counter
@@ -21,6 +22,8 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # The hot path's reads (keys, listings), outside any session: see unique.db.reads.
+    reads: Reads
     last_use: LastUseRecorder
     # Failed Console logins, per account and per address; when either is exhausted, wait.
     login_failures_by_account: FailureWindow
@@ -30,13 +33,14 @@ class Runtime:
     secret_key: str = ""
 
     @classmethod
-    def create(cls, settings: Settings) -> Runtime:
+    async def create(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings)
         sessions = session_factory(engine)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
+            reads=await open_reads(settings),
             last_use=LastUseRecorder(sessions, settings.last_use_flush_seconds),
             login_failures_by_account=FailureWindow(5, LOGIN_WINDOW_SECONDS),
             login_failures_by_address=FailureWindow(20, LOGIN_WINDOW_SECONDS),
@@ -51,6 +55,7 @@ class Runtime:
         await self.last_use.stop()
         if isinstance(self.limits, RedisCounter):
             await self.limits.close()
+        await self.reads.close()
         await self.engine.dispose()
 
 

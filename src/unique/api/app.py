@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from unique.api.errors import install_error_handlers
+from unique.api.guard import BEARER_SCHEME, BEARER_SECURITY_SCHEME
 from unique.api.request_context import RequestContextMiddleware
 from unique.api.routes import api_keys, operations, projects, users
 from unique.config import Settings, load_settings
@@ -27,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.create(settings)
+        runtime = await Runtime.create(settings)
         app.state.runtime = runtime
         await runtime.start()
         try:
@@ -70,6 +71,7 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         for path in schema["paths"].values():
             for operation in path.values():
                 operation["responses"].pop("422", None)
+        schema["components"]["securitySchemes"] = {BEARER_SCHEME: BEARER_SECURITY_SCHEME}
         components = schema["components"]["schemas"]
         for name in ("HTTPValidationError", "ValidationError"):
             components.pop(name, None)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique.api.guard import Caller, caller_of
 from unique.api.schemas import ErrorBody
@@ -14,16 +15,8 @@ from unique.runtime import Runtime
 # Dependencies are async on purpose: FastAPI runs plain functions in a thread pool, a hop that
 # costs more than their work.
 
-# Declared so the OpenAPI document shows the Bearer scheme; AuthenticatedRoute does the checking.
-bearer_scheme = HTTPBearer(
-    auto_error=False, description="An API key: `Authorization: Bearer unq_…`"
-)
 
-
-async def current_caller(
-    request: Request,
-    _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
-) -> Caller:
+async def current_caller(request: Request) -> Caller:
     return caller_of(request)
 
 
@@ -32,8 +25,16 @@ async def current_runtime(request: Request) -> Runtime:
     return runtime
 
 
+async def database(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for the request's writes and ORM reads (key checks and listings use
+    ``Runtime.reads`` and need none)."""
+    async with request.app.state.runtime.sessions() as session:
+        yield session
+
+
 CurrentCaller = Annotated[Caller, Depends(current_caller)]
 CurrentRuntime = Annotated[Runtime, Depends(current_runtime)]
+Database = Annotated[AsyncSession, Depends(database)]
 
 
 def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -16,7 +16,6 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import api_keys, keys, metrics
 from unique.api.errors import ApiError, unauthorized
@@ -35,11 +34,10 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated caller of one request, and the database session it runs in."""
+    """The authenticated caller of one request."""
 
     principal: Principal
     address: str
-    session: AsyncSession
 
 
 def _too_large() -> ApiError:
@@ -167,8 +165,25 @@ def check_query_parameters(request: Request, declared: frozenset[str]) -> None:
             raise InvalidInput(name, f"Query parameter '{name}' must be given at most once.")
 
 
+BEARER_SCHEME = "HTTPBearer"
+BEARER_SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An API key: `Authorization: Bearer unq_…`",
+}
+
+
 class AuthenticatedRoute(APIRoute):
-    """An API route that needs a valid key; the handler reaches the caller via ``caller_of``."""
+    """An API route that needs a valid key; the handler reaches the caller via ``caller_of``.
+
+    The route declares the Bearer scheme in the OpenAPI document itself: a security dependency
+    would parse the header a second time on every request.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        security: dict[str, Any] = {"security": [{BEARER_SCHEME: []}]}
+        kwargs["openapi_extra"] = security | (kwargs.get("openapi_extra") or {})
+        super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
@@ -179,18 +194,17 @@ class AuthenticatedRoute(APIRoute):
             await read_body_within_limit(request)
             token = bearer_token(request.headers.get("authorization"))
             address = request_address(request, runtime)
-            async with runtime.sessions() as session:
-                principal = await api_keys.authenticate(session, token) if token else None
-                if principal is None:
-                    await throttle_failed_authentication(runtime, address)
-                    metrics.auth_outcomes.labels(_failure_reason(token)).inc()
-                    raise unauthorized()
-                metrics.auth_outcomes.labels("valid").inc()
-                runtime.last_use.note(principal.key_id, LastUse(at=utcnow(), address=address))
-                limit_headers = await enforce_rate_limits(runtime, principal, request)
-                request.state.caller = Caller(principal, address, session)
-                check_query_parameters(request, declared)
-                response = await handler(request)
+            principal = await api_keys.authenticate(runtime.reads, token) if token else None
+            if principal is None:
+                await throttle_failed_authentication(runtime, address)
+                metrics.auth_outcomes.labels(_failure_reason(token)).inc()
+                raise unauthorized()
+            metrics.auth_outcomes.labels("valid").inc()
+            runtime.last_use.note(principal.key_id, LastUse(at=utcnow(), address=address))
+            limit_headers = await enforce_rate_limits(runtime, principal, request)
+            check_query_parameters(request, declared)
+            request.state.caller = Caller(principal, address)
+            response = await handler(request)
             response.headers.update(limit_headers)
             return response
 

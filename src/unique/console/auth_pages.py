@@ -8,13 +8,13 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from unique import accounts
+from unique.api.deps import Database
 from unique.api.guard import request_address
 from unique.console.web import (
     ANONYMOUS_COOKIE,
     SESSION_COOKIE,
     ConsoleRoute,
     CurrentLogin,
-    Database,
     anonymous_page,
     check_anonymous_csrf,
     check_csrf,

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from unique import api_keys, keys
+from unique.api.deps import Database
 from unique.api.guard import request_address
 from unique.console.web import (
     ConsoleRoute,
     CurrentLogin,
-    Database,
     check_csrf,
     csrf_token,
     render,
@@ -53,7 +53,7 @@ async def _keys_page(
     name: str = "",
 ) -> Response:
     assert login is not None
-    keys = await api_keys.list_active_keys(session, login.user.id)
+    keys = await api_keys.list_active_keys(runtime_of(request).reads, login.user.id)
     revoked_notice = None
     revoked_id = request.query_params.get("revoked", "")
     if re.fullmatch(r"[0-9]{1,18}", revoked_id):

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from unique import projects
+from unique.api.deps import Database
 from unique.api.guard import request_address
 from unique.console.web import (
     ConsoleRoute,
     CurrentLogin,
-    Database,
     check_csrf,
     csrf_token,
     render,
@@ -38,7 +38,6 @@ def _done(action: str, project_id: str) -> Response:
 
 async def _page(
     request: Request,
-    session: Database,
     login: CurrentLogin,
     *,
     search: str = "",
@@ -48,13 +47,17 @@ async def _page(
     notice: str | None = None,
 ) -> Response:
     assert login is not None
+    runtime = runtime_of(request)
     try:
         page = await projects.list_projects(
-            session, login.user.id, limit=PAGE_SIZE, cursor=cursor or None, search=search or None
+            runtime.reads,
+            login.user.id,
+            limit=PAGE_SIZE,
+            cursor=cursor or None,
+            search=search or None,
         )
     except InvalidInput:
-        page = await projects.list_projects(session, login.user.id, limit=PAGE_SIZE)
-    runtime = runtime_of(request)
+        page = await projects.list_projects(runtime.reads, login.user.id, limit=PAGE_SIZE)
     return render(
         request,
         "projects.html",
@@ -76,7 +79,6 @@ async def _page(
 @router.get("/projects")
 async def projects_page(
     request: Request,
-    session: Database,
     login: CurrentLogin,
     search: Annotated[str, Query(max_length=projects.SEARCH_MAX_LENGTH)] = "",
     cursor: Annotated[str, Query(max_length=32)] = "",
@@ -87,7 +89,7 @@ async def projects_page(
         return RedirectResponse("/login", status_code=303)
     # Notices come from a fixed list: a link must not be able to put words in our mouth.
     notice = _NOTICES[done].format(project) if done in _NOTICES else None
-    return await _page(request, session, login, search=search.strip(), cursor=cursor, notice=notice)
+    return await _page(request, login, search=search.strip(), cursor=cursor, notice=notice)
 
 
 @router.post("/projects")
@@ -116,7 +118,7 @@ async def create_project(
             source_addr=request_address(request, runtime),
         )
     except (InvalidInput, LimitExceeded) as error:
-        return await _page(request, session, login, status_code=400, error=error.message)
+        return await _page(request, login, status_code=400, error=error.message)
     await session.commit()
     return _done("created", project.id)
 
@@ -142,7 +144,7 @@ async def rename_project(
             source_addr=request_address(request, runtime_of(request)),
         )
     except (InvalidInput, NotFound) as error:
-        return await _page(request, session, login, status_code=400, error=error.message)
+        return await _page(request, login, status_code=400, error=error.message)
     await session.commit()
     return _done("renamed", project_id)
 
@@ -166,6 +168,6 @@ async def delete_project(
             source_addr=request_address(request, runtime_of(request)),
         )
     except NotFound as error:
-        return await _page(request, session, login, status_code=404, error=error.message)
+        return await _page(request, login, status_code=404, error=error.message)
     await session.commit()
     return _done("deleted", project_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,10 +18,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import accounts
 from unique.accounts import ConsoleLogin
+from unique.api.deps import Database
 from unique.api.errors import ApiError
 from unique.api.guard import read_body_within_limit
 from unique.api.schemas import rfc3339
@@ -86,14 +86,6 @@ class ConsoleRoute(APIRoute):
 def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
-
-
-async def database(request: Request) -> AsyncIterator[AsyncSession]:
-    async with runtime_of(request).sessions() as session:
-        yield session
-
-
-Database = Annotated[AsyncSession, Depends(database)]
 
 
 async def current_login(request: Request, session: Database) -> ConsoleLogin | None:

@@ -46,7 +46,14 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+    configure_sqlite_reader(dbapi_connection, SQLITE_BUSY_TIMEOUT_MS)
+
+
+def configure_sqlite_reader(dbapi_connection: Any, busy_timeout_ms: int) -> None:
+    """What every connection needs for the application's queries, read-only ones included."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.close()
     # SQLite's own lower() folds ASCII only; search is case-insensitive in every script.
     dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from unique import accounts, projects
-from unique.api.deps import ERROR_RESPONSES, CurrentCaller, CurrentRuntime
+from unique.api.deps import ERROR_RESPONSES, CurrentCaller, CurrentRuntime, Database
 from unique.api.guard import AuthenticatedRoute
 from unique.api.schemas import (
-    Pagination,
     ProjectCreateRequest,
     ProjectDetail,
-    ProjectListItem,
     ProjectResponse,
     ProjectsPage,
     ProjectUpdated,
     ProjectUpdateRequest,
+    json_response,
 )
 from unique.db.tables import Project
-from unique.projects import ProjectRecord
+from unique.projects import ListedProject
 
 router = APIRouter(
     prefix="/projects",
@@ -34,28 +33,29 @@ ProjectId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,60}$", description="The p
 MiB = 1024 * 1024
 
 
-def _list_item(project: ProjectRecord, proxy_domain: str) -> ProjectListItem:
+def _list_item(project: ListedProject | Project, proxy_domain: str) -> dict[str, Any]:
+    """A ProjectListItem's fields."""
     region = project.region_id.split("-", 1)[1]
-    return ProjectListItem(
-        id=project.id,
-        name=project.name,
-        platform_id=project.platform_id,
-        region_id=project.region_id,
-        provisioner=project.provisioner,
-        pg_version=project.pg_version,
-        proxy_host=f"{region}.{project.platform_id}.{proxy_domain}",
-        locked=False,
-        cpu_used_sec=0,
-        active_time=0,
-        branch_logical_size_limit=project.branch_logical_size_limit,
-        branch_logical_size_limit_bytes=project.branch_logical_size_limit * MiB,
-        store_passwords=project.store_passwords,
-        creation_source=project.creation_source,
-        history_retention_seconds=project.history_retention_seconds,
-        owner_id=project.owner_id,
-        created_at=project.created_at,
-        updated_at=project.updated_at,
-    )
+    return {
+        "id": project.id,
+        "name": project.name,
+        "platform_id": project.platform_id,
+        "region_id": project.region_id,
+        "provisioner": project.provisioner,
+        "pg_version": project.pg_version,
+        "proxy_host": f"{region}.{project.platform_id}.{proxy_domain}",
+        "locked": False,
+        "cpu_used_sec": 0,
+        "active_time": 0,
+        "branch_logical_size_limit": project.branch_logical_size_limit,
+        "branch_logical_size_limit_bytes": project.branch_logical_size_limit * MiB,
+        "store_passwords": project.store_passwords,
+        "creation_source": project.creation_source,
+        "history_retention_seconds": project.history_retention_seconds,
+        "owner_id": project.owner_id,
+        "created_at": project.created_at,
+        "updated_at": project.updated_at,
+    }
 
 
 def _detail(project: Project, proxy_domain: str) -> ProjectDetail:
@@ -65,7 +65,7 @@ def _detail(project: Project, proxy_domain: str) -> ProjectDetail:
         year=period_start.year + period_start.month // 12, month=period_start.month % 12 + 1
     )
     return ProjectDetail(
-        **_list_item(project, proxy_domain).model_dump(),
+        **_list_item(project, proxy_domain),
         data_storage_bytes_hour=0,
         data_transfer_bytes=0,
         written_data_bytes=0,
@@ -80,6 +80,7 @@ def _detail(project: Project, proxy_domain: str) -> ProjectDetail:
     "",
     operation_id="listProjects",
     summary="List projects",
+    response_model=ProjectsPage,
     response_model_exclude_none=True,
 )
 async def list_projects(
@@ -90,16 +91,18 @@ async def list_projects(
         str | None, Query(pattern=f"^{projects.CURSOR_PATTERN.pattern}$", description="Opaque.")
     ] = None,
     search: Annotated[str | None, Query(max_length=projects.SEARCH_MAX_LENGTH)] = None,
-) -> ProjectsPage:
+) -> Response:
     """Your projects, newest first, a page at a time (repeat `search` and `limit` with `cursor`)."""
     page = await projects.list_projects(
-        caller.session, caller.principal.owner_id, limit=limit, cursor=cursor, search=search
+        runtime.reads, caller.principal.owner_id, limit=limit, cursor=cursor, search=search
     )
     domain = runtime.settings.proxy_domain
-    return ProjectsPage(
-        projects=[_list_item(project, domain) for project in page.projects],
-        pagination=Pagination(cursor=page.cursor) if page.cursor else None,
-    )
+    # Written straight from the rows, in ProjectsPage's shape: the API's busiest route skips a
+    # model per project and FastAPI's re-validation of the page.
+    body: dict[str, Any] = {"projects": [_list_item(project, domain) for project in page.projects]}
+    if page.cursor:
+        body["pagination"] = {"cursor": page.cursor}
+    return json_response(body)
 
 
 @router.post(
@@ -110,12 +113,12 @@ async def list_projects(
     responses={422: ERROR_RESPONSES[400] | {"description": "The account's project limit."}},
 )
 async def create_project(
-    body: ProjectCreateRequest, caller: CurrentCaller, runtime: CurrentRuntime
+    body: ProjectCreateRequest, caller: CurrentCaller, session: Database, runtime: CurrentRuntime
 ) -> ProjectResponse:
-    owner = await accounts.get_user(caller.session, caller.principal.owner_id)
+    owner = await accounts.get_user(session, caller.principal.owner_id)
     assert owner is not None, "a key always belongs to an existing user"
     project = await projects.create_project(
-        caller.session,
+        session,
         owner,
         regions=runtime.settings.regions,
         name=body.project.name,
@@ -125,15 +128,15 @@ async def create_project(
         actor_key_id=caller.principal.key_id,
         source_addr=caller.address,
     )
-    await caller.session.commit()
+    await session.commit()
     return ProjectResponse(project=_detail(project, runtime.settings.proxy_domain))
 
 
 @router.get("/{project_id}", operation_id="getProject", summary="Get a project")
 async def get_project(
-    project_id: ProjectId, caller: CurrentCaller, runtime: CurrentRuntime
+    project_id: ProjectId, caller: CurrentCaller, session: Database, runtime: CurrentRuntime
 ) -> ProjectResponse:
-    project = await projects.get_project(caller.session, caller.principal.owner_id, project_id)
+    project = await projects.get_project(session, caller.principal.owner_id, project_id)
     return ProjectResponse(project=_detail(project, runtime.settings.proxy_domain))
 
 
@@ -142,34 +145,35 @@ async def update_project(
     project_id: ProjectId,
     body: ProjectUpdateRequest,
     caller: CurrentCaller,
+    session: Database,
     runtime: CurrentRuntime,
 ) -> ProjectUpdated:
     owner_id = caller.principal.owner_id
     if body.project.name is None:
-        project = await projects.get_project(caller.session, owner_id, project_id)
+        project = await projects.get_project(session, owner_id, project_id)
     else:
         project = await projects.rename_project(
-            caller.session,
+            session,
             owner_id,
             project_id,
             body.project.name,
             actor_key_id=caller.principal.key_id,
             source_addr=caller.address,
         )
-        await caller.session.commit()
+        await session.commit()
     return ProjectUpdated(project=_detail(project, runtime.settings.proxy_domain), operations=[])
 
 
 @router.delete("/{project_id}", operation_id="deleteProject", summary="Delete a project")
 async def delete_project(
-    project_id: ProjectId, caller: CurrentCaller, runtime: CurrentRuntime
+    project_id: ProjectId, caller: CurrentCaller, session: Database, runtime: CurrentRuntime
 ) -> ProjectResponse:
     project = await projects.delete_project(
-        caller.session,
+        session,
         caller.principal.owner_id,
         project_id,
         actor_key_id=caller.principal.key_id,
         source_addr=caller.address,
     )
-    await caller.session.commit()
+    await session.commit()
     return ProjectResponse(project=_detail(project, runtime.settings.proxy_domain))
