@@ -1,36 +1,29 @@
 """The Unique server with one extra, benchmark-only route: the projects list without a key.
 
 `/bench/projects` runs the very handler behind `GET /api/v2/projects`, in the same process and
-build, for a fixed account (``UNIQUE_BENCH_OWNER``) and without authentication; comparing the two
-routes isolates what checking a key costs. A normal `unique serve` never has this route.
+build and through the same route machinery, for a fixed account (``UNIQUE_BENCH_OWNER``) but
+without the key check (and so without last-use recording); comparing the two routes isolates
+what checking a key costs. A normal `unique serve` never has this route.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Coroutine
-from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, FastAPI, Request
 
 from unique.api.app import create_app as create_unique_app
-from unique.api.guard import Caller
+from unique.api.guard import AuthenticatedRoute, Caller
 from unique.api.routes import projects
 from unique.api_keys import Principal
+from unique.runtime import Runtime
 
 
-class FixedCallerRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+class FixedCallerRoute(AuthenticatedRoute):
+    async def identify(self, request: Request, runtime: Runtime) -> tuple[Caller, dict[str, str]]:
         owner = uuid.UUID(os.environ["UNIQUE_BENCH_OWNER"])
-
-        async def unauthenticated(request: Request) -> Response:
-            request.state.caller = Caller(Principal(0, owner), "127.0.0.1")
-            return await handler(request)
-
-        return unauthenticated
+        return Caller(Principal(0, owner), "127.0.0.1"), {}
 
 
 def create_app() -> FastAPI:

@@ -9,7 +9,7 @@ wraps the route handler itself instead of being a dependency.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from unique import api_keys, keys, metrics
+from unique.api.direct import Handler, direct_handler
 from unique.api.errors import ApiError, unauthorized
 from unique.api_keys import Principal
 from unique.db.tables import utcnow
@@ -28,8 +29,6 @@ from unique.ratelimit import Verdict
 from unique.runtime import Runtime
 
 MAX_BODY_BYTES = 64 * 1024
-
-Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 @dataclass(frozen=True)
@@ -185,25 +184,30 @@ class AuthenticatedRoute(APIRoute):
         kwargs["openapi_extra"] = security | (kwargs.get("openapi_extra") or {})
         super().__init__(path, endpoint, **kwargs)
 
+    async def identify(self, request: Request, runtime: Runtime) -> tuple[Caller, dict[str, str]]:
+        """The caller behind the request's key, and the rate-limit headers for its answer."""
+        token = bearer_token(request.headers.get("authorization"))
+        address = request_address(request, runtime)
+        principal = await api_keys.authenticate(runtime.reads, token) if token else None
+        if principal is None:
+            await throttle_failed_authentication(runtime, address)
+            metrics.auth_outcomes.labels(_failure_reason(token)).inc()
+            raise unauthorized()
+        metrics.auth_outcomes.labels("valid").inc()
+        runtime.last_use.note(principal.key_id, LastUse(at=utcnow(), address=address))
+        limit_headers = await enforce_rate_limits(runtime, principal, request)
+        return Caller(principal, address), limit_headers
+
     def get_route_handler(self) -> Handler:
-        handler = super().get_route_handler()
+        handler = direct_handler(self.dependant, self.name) or super().get_route_handler()
         declared = frozenset(_query_parameter_names(self.dependant))
 
         async def guarded(request: Request) -> Response:
             runtime: Runtime = request.app.state.runtime
             await read_body_within_limit(request)
-            token = bearer_token(request.headers.get("authorization"))
-            address = request_address(request, runtime)
-            principal = await api_keys.authenticate(runtime.reads, token) if token else None
-            if principal is None:
-                await throttle_failed_authentication(runtime, address)
-                metrics.auth_outcomes.labels(_failure_reason(token)).inc()
-                raise unauthorized()
-            metrics.auth_outcomes.labels("valid").inc()
-            runtime.last_use.note(principal.key_id, LastUse(at=utcnow(), address=address))
-            limit_headers = await enforce_rate_limits(runtime, principal, request)
+            caller, limit_headers = await self.identify(request, runtime)
             check_query_parameters(request, declared)
-            request.state.caller = Caller(principal, address)
+            request.state.caller = caller
             response = await handler(request)
             response.headers.update(limit_headers)
             return response

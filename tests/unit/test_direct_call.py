@@ -1,0 +1,129 @@
+"""Endpoints called directly (unique.api.direct) answer exactly as FastAPI's own handling would."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
+from fastapi.routing import APIRoute
+
+from unique.api.direct import Handler, direct_handler
+from unique.api.errors import install_error_handlers
+from unique.api.request_context import RequestContextMiddleware
+from unique.api.schemas import json_response
+
+
+async def caller_name(request: Request) -> str:
+    return request.headers.get("x-caller", "nobody")
+
+
+async def listing(
+    caller: Annotated[str, Depends(caller_name)],
+    limit: Annotated[int, Query(ge=1, le=400)] = 10,
+    cursor: Annotated[str | None, Query(pattern="^[0-9]{1,18}$")] = None,
+    search: Annotated[str | None, Query(max_length=8)] = None,
+) -> Response:
+    return json_response({"caller": caller, "limit": limit, "cursor": cursor, "search": search})
+
+
+class DirectRoute(APIRoute):
+    def get_route_handler(self) -> Handler:
+        handler = direct_handler(self.dependant, self.name)
+        assert handler is not None, "the listing qualifies for a direct call"
+        return handler
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI()
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    app.add_api_route("/fastapi", listing)
+    direct = APIRouter(route_class=DirectRoute)
+    direct.add_api_route("/direct", listing)
+    app.include_router(direct)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+def _comparable(response: httpx.Response) -> tuple[int, Any]:
+    body = response.json()
+    if isinstance(body, dict):
+        body.pop("request_id", None)
+    return response.status_code, body
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "limit=5",
+        "limit=400&cursor=123&search=ünï",
+        "limit=0",
+        "limit=401",
+        "limit=x",
+        "limit=1.5",
+        "limit=",
+        f"limit={10**30}",
+        "cursor=abc",
+        "cursor=",
+        "cursor=-1",
+        "search=",
+        "search=much-too-long",
+        "search=%3Cscript%3E",
+        "limit=0&cursor=x&search=much-too-long",
+    ],
+)
+async def test_same_answer_as_fastapi(client: httpx.AsyncClient, query: str) -> None:
+    headers = {"x-caller": "sam"}
+    through_fastapi = await client.get(f"/fastapi?{query}", headers=headers)
+    called_directly = await client.get(f"/direct?{query}", headers=headers)
+
+    assert _comparable(called_directly) == _comparable(through_fastapi)
+
+
+async def body_reader(item: Annotated[dict[str, Any], Body()]) -> Response:
+    return json_response(item)
+
+
+async def path_reader(item_id: Annotated[int, Path()]) -> Response:
+    return json_response(item_id)
+
+
+async def model_answer() -> dict[str, str]:
+    return {"answered": "by a model"}
+
+
+async def session() -> AsyncIterator[str]:
+    yield "a resource to clean up"
+
+
+async def with_cleanup(resource: Annotated[str, Depends(session)]) -> Response:
+    return json_response(resource)
+
+
+async def query_reader(limit: int = 10) -> Response:
+    return json_response(limit)
+
+
+async def with_query_dependency(limit: Annotated[int, Depends(query_reader)]) -> Response:
+    return json_response(limit)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "path"),
+    [
+        (body_reader, "/items"),
+        (path_reader, "/items/{item_id}"),
+        (model_answer, "/items"),
+        (with_cleanup, "/items"),
+        (with_query_dependency, "/items"),
+    ],
+)
+def test_anything_else_is_left_to_fastapi(endpoint: Any, path: str) -> None:
+    route = APIRoute(path, endpoint, methods=["GET"])
+    assert direct_handler(route.dependant, route.name) is None
