@@ -73,7 +73,10 @@ def test_sigterm_finishes_in_flight_requests_and_stores_last_use(
     assert exit_code == 0
     served = [status for status in statuses if status == 200]
     assert len(served) > 50
-    assert set(statuses) <= {200, "refused", "RemoteProtocolError"}, set(statuses)
+    # A keep-alive connection the server closes while idle can meet the client's next request on
+    # the way: the client then sees the close (RemoteProtocolError) or, when the request already
+    # reached the closing socket, a reset (ReadError). Either way that request was never served.
+    assert set(statuses) <= {200, "refused", "RemoteProtocolError", "ReadError"}, set(statuses)
     assert not any(isinstance(status, int) and status >= 500 for status in statuses)
     used_at, address = run_async(last_use_of(database_url))
     assert used_at is not None and address == "127.0.0.1"
