@@ -528,7 +528,7 @@ indexed lookup) for {samples:,} known keys in random order, sequentially, after 
 
 
 async def _verify_latencies(url: str, known: list[str]) -> list[float]:
-    reads = await open_reads(Settings(database_url=url))
+    reads = open_reads(Settings(database_url=url))
     order = random.sample(known, len(known))
     latencies = []
     try:
@@ -707,7 +707,7 @@ def microbenchmark(report: Report, iterations: int) -> None:
     pure = per_call(lambda: keys.digest(keys.check(secret)))
 
     async def lookups() -> float:
-        reads = await open_reads(Settings(database_url=url))
+        reads = open_reads(Settings(database_url=url))
         try:
             for _ in range(100):
                 await api_keys.authenticate(reads, secret)

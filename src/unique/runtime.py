@@ -33,14 +33,14 @@ class Runtime:
     secret_key: str = ""
 
     @classmethod
-    async def create(cls, settings: Settings) -> Runtime:
+    def create(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings)
         sessions = session_factory(engine)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            reads=await open_reads(settings),
+            reads=open_reads(settings),
             last_use=LastUseRecorder(sessions, settings.last_use_flush_seconds),
             login_failures_by_account=FailureWindow(5, LOGIN_WINDOW_SECONDS),
             login_failures_by_address=FailureWindow(20, LOGIN_WINDOW_SECONDS),

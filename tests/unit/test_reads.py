@@ -30,7 +30,7 @@ class Database:
 @pytest.fixture
 async def database(settings: Settings) -> AsyncIterator[Database]:
     engine = create_engine(settings)
-    reads = await open_reads(settings)
+    reads = open_reads(settings)
     try:
         yield Database(reads, session_factory(engine))
     finally:
@@ -103,7 +103,7 @@ async def test_an_unreadable_database_raises_an_operational_error(tmp_path: Path
 
 
 async def test_postgresql_that_is_down_raises_an_operational_error() -> None:
-    reads = await open_reads(Settings(database_url="postgresql://postgres@127.0.0.1:1/none"))
+    reads = open_reads(Settings(database_url="postgresql://postgres@127.0.0.1:1/none"))
     try:
         with pytest.raises(OperationalError):
             await api_keys.authenticate(reads, keys.generate())

@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await Runtime.create(settings)
+        runtime = Runtime.create(settings)
         app.state.runtime = runtime
         await runtime.start()
         try:

@@ -20,6 +20,7 @@ each backend translates the parameters and the columns a statement declares.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 import uuid
@@ -42,6 +43,8 @@ from unique.db.engine import configure_sqlite_reader
 # loop meanwhile, so it gives up early and the request answers 503.
 SQLITE_READ_BUSY_TIMEOUT_MS = 1_000
 POSTGRES_POOL_SIZE = 10
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
+POSTGRES_QUERY_TIMEOUT_SECONDS = 10
 
 
 class Column(Enum):
@@ -164,23 +167,24 @@ class SQLiteReads(Reads):
 
 
 class PostgresReads(Reads):
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    """Its own small pool of asyncpg connections.
+
+    Not asyncpg's Pool: that one spends more per query than a query costs (a task per release,
+    a reset round trip; measured 170 µs against 60 µs of CPU for ``SELECT 1``). These connections
+    never open a transaction or change a setting, so handing them back needs nothing but a list.
+    """
+
+    def __init__(self, dsn: str) -> None:
         super().__init__({Column.UUID: _plain_uuid, Column.TIMESTAMP: _from_naive_utc})
-        self._pool = pool
+        self._dsn = dsn
+        self._idle: list[asyncpg.Connection] = []
+        self._slots = asyncio.Semaphore(POSTGRES_POOL_SIZE)
         self._placeholders: dict[str, str] = {}
 
     @classmethod
-    async def connect(cls, database_url: str) -> PostgresReads:
+    def for_url(cls, database_url: str) -> PostgresReads:
         dsn = make_url(database_url).set(drivername="postgresql")
-        pool = await asyncpg.create_pool(
-            dsn.render_as_string(hide_password=False),
-            min_size=0,
-            max_size=POSTGRES_POOL_SIZE,
-            timeout=5,
-            command_timeout=10,
-            reset=_keep_session,
-        )
-        return cls(pool)
+        return cls(dsn.render_as_string(hide_password=False))
 
     async def all(self, statement: Statement, *params: object) -> list[Row]:
         sql = self._placeholders.get(statement.sql)
@@ -188,17 +192,43 @@ class PostgresReads(Reads):
             sql = self._placeholders[statement.sql] = _numbered_placeholders(statement.sql)
         encoded = [_naive_utc(param) if isinstance(param, datetime) else param for param in params]
         try:
-            rows = await self._pool.fetch(sql, *encoded, timeout=10)
+            await self._take_slot()
+            try:
+                connection = await self._connection()
+                try:
+                    rows = await connection.fetch(sql, *encoded)
+                except BaseException:
+                    # Broken, or cancelled halfway through the protocol: never hand it out again.
+                    connection.terminate()
+                    raise
+                self._idle.append(connection)
+            finally:
+                self._slots.release()
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             raise OperationalError(statement.sql, None, error) from error
         return self._decode(statement, rows)
 
+    async def _take_slot(self) -> None:
+        if not self._slots.locked():
+            await self._slots.acquire()  # returns at once
+            return
+        async with asyncio.timeout(POSTGRES_CONNECT_TIMEOUT_SECONDS):
+            await self._slots.acquire()
+
+    async def _connection(self) -> asyncpg.Connection:
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.is_closed():  # e.g. closed by a database restart while idle
+                return connection
+        return await asyncpg.connect(
+            self._dsn,
+            timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
+            command_timeout=POSTGRES_QUERY_TIMEOUT_SECONDS,
+        )
+
     async def close(self) -> None:
-        await self._pool.close()
-
-
-async def _keep_session(_connection: asyncpg.Connection) -> None:
-    """These connections never open a transaction or change a setting: nothing to reset."""
+        idle, self._idle = self._idle, []
+        await asyncio.gather(*(connection.close(timeout=2) for connection in idle))
 
 
 def _numbered_placeholders(sql: str) -> str:
@@ -206,9 +236,9 @@ def _numbered_placeholders(sql: str) -> str:
     return re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
 
 
-async def open_reads(settings: Settings) -> Reads:
+def open_reads(settings: Settings) -> Reads:
     if not settings.is_sqlite:
-        return await PostgresReads.connect(settings.async_database_url)
+        return PostgresReads.for_url(settings.async_database_url)
     path = sqlite_path(settings.async_database_url)
     if path is None:
         raise ValueError("SQLite needs a database file that every process can open")
