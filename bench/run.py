@@ -341,7 +341,7 @@ def auth_overhead(report: Report, seconds: float, rounds: int) -> None:
             load_row(f"{database}, no authentication", medians["no authentication"]),
         ]
         verdicts.append(
-            f"- {database}: authenticated / unauthenticated = **{ratio:.2f}** (target ≥ 0.85: {verdict(ratio >= 0.85)})"
+            f"- {database}: authenticated / unauthenticated = **{ratio:.3f}** (target ≥ 0.85: {verdict(ratio >= 0.85)})"
         )
     report.add(
         "1. Auth overhead: `GET /api/v2/projects` with a key vs the same handler without",
@@ -523,7 +523,7 @@ indexed lookup) for {samples:,} known keys in random order, sequentially, after 
 | ---: | ---: | ---: |
 {chr(10).join(rows)}
 
-- p50 at 1M / p50 at 1k = **{ratio:.2f}** (target ≤ 1.2: {verdict(ratio <= 1.2)})""",
+- p50 at 1M / p50 at 1k = **{ratio:.3f}** (target ≤ 1.2: {verdict(ratio <= 1.2)})""",
     )
 
 

@@ -7,8 +7,8 @@ query itself costs. These reads skip all of that:
 
 - SQLite: one connection per process, used synchronously on the event loop. In WAL mode a reader
   never waits for a writer, and an indexed read takes microseconds, less than one thread hop.
-- PostgreSQL: an asyncpg pool of its own, whose connections are never left in a transaction and
-  so need no reset query when they go back to the pool.
+- PostgreSQL: a few asyncpg connections of its own, never left in a transaction, so handing one
+  back needs no reset query.
 
 Each statement runs on its own in autocommit mode, so it sees everything committed on any node
 before it began: a revoked key is refused by the very next read.
