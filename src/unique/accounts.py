@@ -9,6 +9,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import audit
+from unique.db.reads import UUID, VALUE, Reads, Statement
 from unique.db.tables import ConsoleSession, User, utcnow
 from unique.errors import Conflict, InvalidInput
 from unique.names import clean_name
@@ -100,6 +102,27 @@ async def create_user(
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
+
+
+class Profile(NamedTuple):
+    """What a key's owner sees of their account (``GET /api/v2/users/me``)."""
+
+    id: uuid.UUID
+    email: str
+    name: str
+    image: str
+    projects_limit: int
+
+
+_PROFILE = Statement(
+    "SELECT id, email, name, image, projects_limit FROM users WHERE id = ?",
+    (UUID, VALUE, VALUE, VALUE, VALUE),
+)
+
+
+async def profile(reads: Reads, user_id: uuid.UUID) -> Profile | None:
+    row = await reads.first(_PROFILE, user_id)
+    return None if row is None else Profile(*row)
 
 
 async def find_user_by_email(session: AsyncSession, email: str) -> User | None:

@@ -29,12 +29,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    # Key checks and listings have a pool of their own (unique.db.reads); this one serves writes
-    # and the rarer ORM reads. Together a process holds at most 20 connections.
+    # Key checks and listings have connections of their own (unique.db.reads); this pool serves
+    # writes and the rarer ORM reads. Together a process holds at most 30 connections.
     return create_async_engine(
         url,
-        pool_size=5,
-        max_overflow=5,
+        pool_size=10,
+        max_overflow=10,
         pool_timeout=5,
         connect_args={"timeout": 5, "command_timeout": 10},
         # Errors and logs must never echo submitted values (emails, hashes, names).

@@ -42,6 +42,10 @@ from unique.db.engine import configure_sqlite_reader
 # A reader waits for a lock only in rare moments (a WAL file being recovered); it blocks the event
 # loop meanwhile, so it gives up early and the request answers 503.
 SQLITE_READ_BUSY_TIMEOUT_MS = 1_000
+# SQLite keeps 2 MiB of pages per connection by default: the index pages of a few thousand busy
+# keys among a million do not fit, and each miss is a system call. The cache grows only as pages
+# are read.
+SQLITE_READ_CACHE_KIB = 64 * 1024
 POSTGRES_POOL_SIZE = 10
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 POSTGRES_QUERY_TIMEOUT_SECONDS = 10
@@ -143,6 +147,7 @@ class SQLiteReads(Reads):
             check_same_thread=False,
         )
         configure_sqlite_reader(self._connection, SQLITE_READ_BUSY_TIMEOUT_MS)
+        self._connection.execute(f"PRAGMA cache_size=-{SQLITE_READ_CACHE_KIB}")
 
     async def all(self, statement: Statement, *params: object) -> list[Row]:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from unique import accounts
-from unique.api.deps import ERROR_RESPONSES, CurrentCaller, Database
+from unique.api.deps import ERROR_RESPONSES, CurrentCaller, CurrentRuntime
 from unique.api.guard import AuthenticatedRoute
 from unique.api.schemas import CurrentUser
 
@@ -15,8 +15,8 @@ router = APIRouter(
 
 
 @router.get("/me", operation_id="getCurrentUserInfo", summary="The current user")
-async def current_user(caller: CurrentCaller, session: Database) -> CurrentUser:
-    user = await accounts.get_user(session, caller.principal.owner_id)
+async def current_user(caller: CurrentCaller, runtime: CurrentRuntime) -> CurrentUser:
+    user = await accounts.profile(runtime.reads, caller.principal.owner_id)
     assert user is not None, "a key always belongs to an existing user"
     return CurrentUser(
         id=user.id,
