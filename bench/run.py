@@ -652,9 +652,11 @@ def hot_key(report: Report, seconds: float) -> None:
         before, _, _ = asyncio.run(counters())
         watcher = threading.Thread(target=watch)
         watcher.start()
-        load = wrk(f"{server.url}/api/v2/users/me", key, seconds)
-        stop.set()
-        watcher.join()
+        try:
+            load = wrk(f"{server.url}/api/v2/users/me", key, seconds)
+        finally:
+            stop.set()
+            watcher.join()
         time.sleep(2.5)
         after, _, _ = asyncio.run(counters())
     writes_per_second = (after - before) / seconds
