@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, or_, update
+from sqlalchemy import Table, and_, bindparam, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from unique import metrics
@@ -31,11 +31,21 @@ class LastUse:
 
 _table = ApiKey.__table__
 assert isinstance(_table, Table)
+# Only a later use, or another address within the same second, changes the row: the workers of
+# a node (and the nodes) flush on their own clocks, and a hot key would otherwise be rewritten
+# with the very same values by each of them.
 _WRITE_LATEST_USE = (
     update(_table)
     .where(
         _table.c.id == bindparam("key_id"),
-        or_(_table.c.last_used_at.is_(None), _table.c.last_used_at <= bindparam("used_at")),
+        or_(
+            _table.c.last_used_at.is_(None),
+            _table.c.last_used_at < bindparam("used_at"),
+            and_(
+                _table.c.last_used_at == bindparam("used_at"),
+                _table.c.last_used_from_addr != bindparam("address"),
+            ),
+        ),
     )
     .values(last_used_at=bindparam("used_at"), last_used_from_addr=bindparam("address"))
 )
