@@ -214,6 +214,12 @@ def median_load(runs: list[Load]) -> Load:
 
 
 def interleaved(contenders: dict[str, Callable[[], Load]], rounds: int) -> dict[str, Load]:
+    """Medians of ``rounds`` rounds, after one uncounted round that warms every contender up
+    (connections opened, code paths and caches exercised) so that no contender's first run
+    pays for its start alone."""
+    for name, measure in contenders.items():
+        warm = measure()
+        log(f"  warm-up {name}: {warm.requests_per_second:,.0f} req/s (not counted)")
     runs: dict[str, list[Load]] = {name: [] for name in contenders}
     for round_number in range(rounds):
         for name, measure in contenders.items():
@@ -348,7 +354,7 @@ def auth_overhead(report: Report, seconds: float, rounds: int) -> None:
         "1. Auth overhead: `GET /api/v2/projects` with a key vs the same handler without",
         f"""Same server build and process; the unauthenticated twin is `/bench/projects` from
 `bench/unauthenticated.py` (not present in a normal start). 1 account, 1,000 keys, 10 projects,
-{WORKERS} uvicorn workers, `wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds:g}s`, {rounds} interleaved rounds.
+{WORKERS} uvicorn workers, `wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds:g}s`, {rounds} interleaved rounds after one uncounted warm-up round.
 
 {LOAD_HEADER}
 {chr(10).join(rows)}
@@ -471,7 +477,7 @@ def peers(report: Report, seconds: float, rounds: int) -> None:
         "2. Peers: same request, same data, same worker count",
         f"""`GET /api/v2/projects` with a valid Bearer key; 1 account, 1,000 keys, 10 projects; all on
 SQLite, {WORKERS} workers each (uvicorn for Unique and the FastAPI peer, gunicorn for DRF);
-`wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds:g}s`, {rounds} interleaved rounds. Unique also records last use and
+`wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds:g}s`, {rounds} interleaved rounds after one uncounted warm-up round. Unique also records last use and
 checks revocation on every request; the peers do neither.
 
 {LOAD_HEADER}
