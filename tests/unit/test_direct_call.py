@@ -114,9 +114,18 @@ async def with_query_dependency(limit: Annotated[int, Depends(query_reader)]) ->
     return json_response(limit)
 
 
+async def deny(request: Request) -> None:
+    raise AssertionError("a guard that must run")
+
+
+async def list_reader(tags: Annotated[list[str], Query()]) -> Response:
+    return json_response(tags)
+
+
 @pytest.mark.parametrize(
     ("endpoint", "path"),
     [
+        (list_reader, "/items"),
         (body_reader, "/items"),
         (path_reader, "/items/{item_id}"),
         (model_answer, "/items"),
@@ -126,4 +135,9 @@ async def with_query_dependency(limit: Annotated[int, Depends(query_reader)]) ->
 )
 def test_anything_else_is_left_to_fastapi(endpoint: Any, path: str) -> None:
     route = APIRoute(path, endpoint, methods=["GET"])
+    assert direct_handler(route.dependant, route.name) is None
+
+
+def test_a_dependency_without_a_parameter_is_left_to_fastapi() -> None:
+    route = APIRoute("/items", query_reader, methods=["GET"], dependencies=[Depends(deny)])
     assert direct_handler(route.dependant, route.name) is None

@@ -8,7 +8,8 @@ answers with a Response of its own: then its query parameters are validated as o
 built from FastAPI's own declarations, and its dependencies are called directly.
 
 The route's OpenAPI description, its validation rules and their error messages stay FastAPI's;
-every other endpoint goes through FastAPI as usual.
+every other endpoint goes through FastAPI as usual. Only the route's own dependencies are seen
+here: declare dependencies on the router or the route, not on ``include_router`` or the app.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, get_type_hints
 
 from fastapi import Request, Response
+from fastapi._compat import ModelField, field_annotation_is_sequence, lenient_issubclass
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError, create_model
@@ -73,7 +75,7 @@ def _answers_with_response(endpoint: Callable[..., Any]) -> bool:
 
 def _reads_only_query_and_request(dependant: Dependant) -> bool:
     return not (
-        any(field.alias != field.name for field in dependant.query_params)
+        any(not _plain_query_field(field) for field in dependant.query_params)
         or dependant.path_params
         or dependant.header_params
         or dependant.cookie_params
@@ -86,10 +88,22 @@ def _reads_only_query_and_request(dependant: Dependant) -> bool:
     )
 
 
-def _reads_only_request(dependency: Dependant) -> bool:
-    """A dependency that FastAPI would call with the request alone, once, without cleanup."""
+def _plain_query_field(field: ModelField) -> bool:
+    """One value under its own name: no alias, no list, no model of several parameters."""
+    annotation = field.field_info.annotation
     return (
-        dependency.call is not None
+        field.alias == field.name
+        and not field_annotation_is_sequence(annotation)
+        and not lenient_issubclass(annotation, BaseModel)
+    )
+
+
+def _reads_only_request(dependency: Dependant) -> bool:
+    """A dependency that FastAPI would call with the request alone, once, without cleanup, and
+    whose value goes to a parameter (a nameless one, ``dependencies=[...]``, is left to FastAPI)."""
+    return (
+        dependency.name is not None
+        and dependency.call is not None
         and inspect.iscoroutinefunction(dependency.call)
         and not dependency.query_params
         and not dependency.dependencies

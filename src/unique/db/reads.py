@@ -36,7 +36,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from unique.config import Settings, sqlite_path
+from unique.config import Settings
 from unique.db.engine import configure_sqlite_reader
 
 # A reader waits for a lock only in rare moments (a WAL file being recovered); it blocks the event
@@ -179,17 +179,22 @@ class PostgresReads(Reads):
     never open a transaction or change a setting, so handing them back needs nothing but a list.
     """
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, connect_arguments: dict[str, Any]) -> None:
         super().__init__({Column.UUID: _plain_uuid, Column.TIMESTAMP: _from_naive_utc})
-        self._dsn = dsn
+        self._connect_arguments = connect_arguments
         self._idle: list[asyncpg.Connection] = []
         self._slots = asyncio.Semaphore(POSTGRES_POOL_SIZE)
         self._placeholders: dict[str, str] = {}
 
     @classmethod
     def for_url(cls, database_url: str) -> PostgresReads:
-        dsn = make_url(database_url).set(drivername="postgresql")
-        return cls(dsn.render_as_string(hide_password=False))
+        """Connection arguments read from the URL exactly as the engine reads them, so that its
+        options (``?ssl=require`` and the like) apply here too."""
+        url = make_url(database_url)
+        _, arguments = url.get_dialect()().create_connect_args(url)
+        for sqlalchemy_only in _SQLALCHEMY_CONNECT_OPTIONS:
+            arguments.pop(sqlalchemy_only, None)
+        return cls(dict(arguments))
 
     async def all(self, statement: Statement, *params: object) -> list[Row]:
         sql = self._placeholders.get(statement.sql)
@@ -226,7 +231,7 @@ class PostgresReads(Reads):
             if not connection.is_closed():  # e.g. closed by a database restart while idle
                 return connection
         return await asyncpg.connect(
-            self._dsn,
+            **self._connect_arguments,
             timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS,
             command_timeout=POSTGRES_QUERY_TIMEOUT_SECONDS,
         )
@@ -234,6 +239,14 @@ class PostgresReads(Reads):
     async def close(self) -> None:
         idle, self._idle = self._idle, []
         await asyncio.gather(*(connection.close(timeout=2) for connection in idle))
+
+
+# Options of SQLAlchemy's asyncpg dialect that asyncpg.connect itself does not take.
+_SQLALCHEMY_CONNECT_OPTIONS = (
+    "prepared_statement_cache_size",
+    "prepared_statement_name_func",
+    "async_creator_fn",
+)
 
 
 def _numbered_placeholders(sql: str) -> str:
@@ -244,7 +257,8 @@ def _numbered_placeholders(sql: str) -> str:
 def open_reads(settings: Settings) -> Reads:
     if not settings.is_sqlite:
         return PostgresReads.for_url(settings.async_database_url)
-    path = sqlite_path(settings.async_database_url)
-    if path is None:
+    # The file the engine opens: SQLAlchemy drops the URL's query and decodes its escapes.
+    path = make_url(settings.async_database_url).database
+    if not path or path == ":memory:":
         raise ValueError("SQLite needs a database file that every process can open")
-    return SQLiteReads(str(path))
+    return SQLiteReads(path)
