@@ -66,11 +66,20 @@ def to_async_url(url: str) -> str:
 
 
 def sqlite_path(url: str) -> Path | None:
-    """The database file of a SQLite URL, or None for other databases and in-memory SQLite."""
-    match = re.match(r"^sqlite(?:\+aiosqlite)?:///(.+)$", url)
-    if not match or match.group(1) == ":memory:":
+    """The database file of a SQLite URL, or None for other databases and in-memory SQLite.
+
+    Read by SQLAlchemy's own parser, so that the engine and the hot-path reader agree on the file
+    whatever the URL's query string or escapes. (Imported here, not above: the client CLI imports
+    this module and must start without the database stack.)
+    """
+    if not url.startswith("sqlite"):
         return None
-    return Path(match.group(1))
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:

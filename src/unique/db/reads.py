@@ -36,7 +36,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from unique.config import Settings
+from unique.config import Settings, sqlite_path
 from unique.db.engine import configure_sqlite_reader
 
 # A reader waits for a lock only in rare moments (a WAL file being recovered); it blocks the event
@@ -257,8 +257,7 @@ def _numbered_placeholders(sql: str) -> str:
 def open_reads(settings: Settings) -> Reads:
     if not settings.is_sqlite:
         return PostgresReads.for_url(settings.async_database_url)
-    # The file the engine opens: SQLAlchemy drops the URL's query and decodes its escapes.
-    path = make_url(settings.async_database_url).database
-    if not path or path == ":memory:":
+    path = sqlite_path(settings.async_database_url)
+    if path is None:
         raise ValueError("SQLite needs a database file that every process can open")
-    return SQLiteReads(path)
+    return SQLiteReads(str(path))
