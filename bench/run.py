@@ -281,6 +281,19 @@ def fresh_postgres(name: str) -> str:
     return POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}"
 
 
+def on_both_databases(
+    name: str, key_count: int, project_count: int
+) -> Iterator[tuple[str, Server, str]]:
+    """On SQLite, then on PostgreSQL: a fresh seeded database and a Unique server running on it,
+    as (database, server, a key of the account)."""
+    for database, fresh in (("SQLite", fresh_sqlite), ("PostgreSQL", fresh_postgres)):
+        url = fresh(f"unique_bench_{name}")
+        owner, key = asyncio.run(seed_unique(url, key_count, project_count))
+        server = unique_server(f"unique-{name}-{database.lower()}", url, owner)
+        with running(server):
+            yield database, server, key
+
+
 def fresh_sqlite(name: str) -> str:
     path = WORK / f"{name}.db"
     for suffix in ("", "-wal", "-shm"):
@@ -315,26 +328,17 @@ LOAD_HEADER = "| contender | req/s (median) | p50 ms | p99 ms | non-2xx |\n| ---
 
 def auth_overhead(report: Report, seconds: float, rounds: int) -> None:
     rows, verdicts = [], []
-    for database, make_url in (
-        ("SQLite", lambda: fresh_sqlite("overhead")),
-        ("PostgreSQL", lambda: fresh_postgres("unique_bench_overhead")),
-    ):
-        url = make_url()
-        owner, key = asyncio.run(seed_unique(url, 1000, 10))
-        server = unique_server(f"unique-{database.lower()}", url, owner)
-        with running(server):
-            log(f"auth overhead on {database}")
-            medians = interleaved(
-                {
-                    "authenticated": lambda s=server, k=key: wrk(
-                        f"{s.url}/api/v2/projects", k, seconds
-                    ),
-                    "no authentication": lambda s=server: wrk(
-                        f"{s.url}/bench/projects", None, seconds
-                    ),
-                },
-                rounds,
-            )
+    for database, server, key in on_both_databases("overhead", 1000, 10):
+        log(f"auth overhead on {database}")
+        medians = interleaved(
+            {
+                "authenticated": lambda s=server, k=key: wrk(
+                    f"{s.url}/api/v2/projects", k, seconds
+                ),
+                "no authentication": lambda s=server: wrk(f"{s.url}/bench/projects", None, seconds),
+            },
+            rounds,
+        )
         ratio = (
             medians["authenticated"].requests_per_second
             / medians["no authentication"].requests_per_second
@@ -587,19 +591,10 @@ def _keys_database(size: int, known: list[str]) -> str:
 
 def listing(report: Report, requests: int) -> None:
     rows, verdicts = [], []
-    for database, make_url in (
-        ("SQLite", lambda: fresh_sqlite("listing")),
-        ("PostgreSQL", lambda: fresh_postgres("unique_bench_listing")),
-    ):
-        url = make_url()
-        owner, key = asyncio.run(seed_unique(url, 10_000, 0))
-        server = unique_server(f"unique-listing-{database.lower()}", url, owner)
-        with (
-            running(server),
-            httpx.Client(
-                base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
-            ) as client,
-        ):
+    for database, server, key in on_both_databases("listing", 10_000, 0):
+        with httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        ) as client:
             assert len(client.get("/api/v2/api_keys").json()) == 10_000
             timings = []
             for _ in range(requests):
