@@ -83,7 +83,8 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-async def _admin(statement: str) -> None:
+async def admin_statement(statement: str) -> None:
+    """Runs one statement as the PostgreSQL superuser, outside any test database."""
     connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
     try:
         await connection.execute(statement)
@@ -93,7 +94,7 @@ async def _admin(statement: str) -> None:
 
 def postgres_available() -> bool:
     try:
-        run_async(_admin("SELECT 1"))
+        run_async(admin_statement("SELECT 1"))
     except (OSError, asyncpg.PostgresError):
         return False
     return True
@@ -123,7 +124,7 @@ class DatabaseFactory:
             migrate(f"sqlite:///{self._template}")
         else:
             self._template_name = f"unique_tpl_{suffix}"
-            run_async(_admin(f'CREATE DATABASE "{self._template_name}"'))
+            run_async(admin_statement(f'CREATE DATABASE "{self._template_name}"'))
             migrate(postgres_url(self._template_name))
 
     def new_url(self) -> str:
@@ -132,20 +133,20 @@ class DatabaseFactory:
             path = self.workdir / f"{name}.db"
             shutil.copyfile(self._template, path)
             return f"sqlite:///{path}"
-        run_async(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{self._template_name}"'))
+        run_async(admin_statement(f'CREATE DATABASE "{name}" TEMPLATE "{self._template_name}"'))
         self._created.append(name)
         return postgres_url(name)
 
     def drop(self, url: str) -> None:
         if self.kind == "postgresql":
             name = url.rsplit("/", 1)[1]
-            run_async(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            run_async(admin_statement(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             self._created.remove(name)
 
     def close(self) -> None:
         if self.kind == "postgresql":
             for name in [*self._created, self._template_name]:
-                run_async(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                run_async(admin_statement(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @dataclass

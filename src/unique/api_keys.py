@@ -17,7 +17,7 @@ from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import audit, keys
-from unique.db.reads import BOOLEAN, TIMESTAMP, UUID, VALUE, Reads, Statement
+from unique.db.reads import BOOLEAN, TIMESTAMP, UUID, VALUE, Lookup, Reads, Statement
 from unique.db.tables import ApiKey, User, utcnow
 from unique.errors import NotFound
 from unique.last_use import LastUseRecorder
@@ -193,9 +193,11 @@ async def revoke_key(
 
 # By the hash alone, so that both databases use its unique index whatever their statistics say
 # (PostgreSQL would otherwise pick the index of active keys and filter every row in it).
-_KEY_BY_HASH = Statement(
-    "SELECT id, owner_id, revoked_at IS NULL, expires_at FROM api_keys WHERE token_hash = ?",
-    (VALUE, UUID, BOOLEAN, TIMESTAMP),
+_KEY_BY_HASH = Lookup(
+    table="api_keys",
+    key="token_hash",
+    selected="id, owner_id, revoked_at IS NULL, expires_at",
+    columns=(VALUE, UUID, BOOLEAN, TIMESTAMP),
 )
 
 
@@ -209,7 +211,7 @@ async def authenticate(reads: Reads, presented: str) -> Principal | None:
         key = keys.check(presented)
     except keys.MalformedKey:
         return None
-    found = await reads.first(_KEY_BY_HASH, keys.digest(key))
+    found = await reads.look_up(_KEY_BY_HASH, keys.digest(key))
     if found is None:
         return None
     key_id, owner_id, active, expires_at = found

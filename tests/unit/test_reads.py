@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -9,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.helpers import create_account
+from tests.helpers import admin_statement, create_account
 from unique import api_keys, keys, projects
 from unique.config import Settings
 from unique.db.engine import create_engine, session_factory
@@ -111,6 +112,24 @@ async def test_postgresql_that_is_down_raises_an_operational_error() -> None:
         await reads.close()
 
 
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+async def test_postgresql_that_was_unreachable_answers_once_it_is_back(database_url: str) -> None:
+    engine = create_engine(Settings(database_url=database_url))
+    account = await create_account(session_factory(engine))
+    await engine.dispose()
+    name = database_url.rsplit("/", 1)[1]
+    reads = open_reads(Settings(database_url=f"{database_url}_back"))
+    try:
+        with pytest.raises(OperationalError):
+            await api_keys.authenticate(reads, account.key)
+        await admin_statement(f'CREATE DATABASE "{name}_back" TEMPLATE "{name}"')
+        principal = await api_keys.authenticate(reads, account.key)
+        assert principal == api_keys.Principal(account.key_id, account.user_id)
+    finally:
+        await reads.close()
+        await admin_statement(f'DROP DATABASE IF EXISTS "{name}_back" WITH (FORCE)')
+
+
 @pytest.mark.parametrize(
     ("database_kind", "options"),
     [
@@ -129,3 +148,73 @@ async def test_reads_take_the_url_as_the_engine_does(database_url: str, options:
     finally:
         await reads.close()
         await engine.dispose()
+
+
+# On PostgreSQL, key lookups asked for in the same moment travel as one statement. To see how many
+# statements are on their way, the tests hold the table locked: each statement then waits in
+# plain sight, in pg_stat_activity, until the lock is released.
+BATCHED_LOOKUP = "%FROM api_keys WHERE token_hash = ANY%"
+
+
+async def lookups_waiting(sessions: async_sessionmaker[AsyncSession], at_least: int) -> int:
+    """The number of key lookup statements waiting for the table, once at least ``at_least``."""
+    waiting = 0
+    for _ in range(100):
+        async with sessions() as session:
+            waiting = await session.scalar(
+                select(func.count())
+                .select_from(text("pg_stat_activity"))
+                .where(text("wait_event_type = 'Lock'"), text("query LIKE :pattern"))
+                .params(pattern=BATCHED_LOOKUP)
+            )
+        if waiting >= at_least:
+            return waiting
+        await asyncio.sleep(0.05)
+    pytest.fail(f"{waiting} key lookups on their way, expected at least {at_least}")
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+async def test_keys_asked_for_together_share_one_statement_and_get_their_own_answers(
+    database: Database,
+) -> None:
+    reads, sessions = database.reads, database.sessions
+    holders = [await create_account(sessions) for _ in range(3)]
+    revoked = update(ApiKey).where(ApiKey.id == holders[2].key_id)
+    async with sessions.begin() as session:
+        await session.execute(revoked.values(revoked_at=datetime.now(UTC)))
+    presented = [holder.key for holder in holders] + [keys.generate(), holders[0].key]
+
+    async with sessions() as locker:
+        await locker.execute(text("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE"))
+        checks = [asyncio.create_task(api_keys.authenticate(reads, key)) for key in presented]
+        assert await lookups_waiting(sessions, at_least=1) == 1
+        await asyncio.sleep(0.2)
+        assert await lookups_waiting(sessions, at_least=1) == 1
+        await locker.rollback()
+
+    first, second = (api_keys.Principal(h.key_id, h.user_id) for h in holders[:2])
+    assert await asyncio.gather(*checks) == [first, second, None, None, first]
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+async def test_a_key_asked_for_after_a_statement_left_gets_a_statement_of_its_own(
+    database: Database,
+) -> None:
+    """Joining a statement already sent could answer from before a revocation the caller has
+    seen; and a statement slow to answer holds the next one back only briefly."""
+    reads, sessions = database.reads, database.sessions
+    account = await create_account(sessions)
+
+    async with sessions() as locker:
+        await locker.execute(text("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE"))
+        earlier = asyncio.create_task(api_keys.authenticate(reads, account.key))
+        await lookups_waiting(sessions, at_least=1)
+        await locker.execute(
+            update(ApiKey).where(ApiKey.id == account.key_id).values(revoked_at=datetime.now(UTC))
+        )
+        later = asyncio.create_task(api_keys.authenticate(reads, account.key))
+        assert await lookups_waiting(sessions, at_least=2) == 2
+        await locker.commit()
+
+    assert await later is None
+    await earlier

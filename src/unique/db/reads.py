@@ -13,6 +13,11 @@ query itself costs. These reads skip all of that:
 Each statement runs on its own in autocommit mode, so it sees everything committed on any node
 before it began: a revoked key is refused by the very next read.
 
+Looking a row up by a unique column (a key by its hash) is a :class:`Lookup`. On PostgreSQL the
+lookups asked for while no statement has yet been sent for them travel together, as one statement
+for all their keys: under load one round trip serves several requests. A lookup never joins a
+statement already on its way, so its answer is never older than the request that asked for it.
+
 Statements are written once, with ``?`` placeholders. Values are exchanged in the form
 ``unique.db.tables`` stores them (naive UTC timestamps; UUIDs as 32 hex digits on SQLite), so
 each backend translates the parameters and the columns a statement declares.
@@ -25,11 +30,12 @@ import re
 import sqlite3
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Hashable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum, auto
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -49,6 +55,9 @@ SQLITE_READ_CACHE_KIB = 64 * 1024
 POSTGRES_POOL_SIZE = 10
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 POSTGRES_QUERY_TIMEOUT_SECONDS = 10
+# Keys looked up by one statement at most; more wait for the next one.
+POSTGRES_LOOKUP_BATCH = 100
+POSTGRES_LOOKUP_OVERTAKE_SECONDS = 0.05
 
 
 class Column(Enum):
@@ -69,6 +78,36 @@ class Statement:
     columns: tuple[Column, ...]
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """At most one row, by a column whose values are unique: ``SELECT <selected> FROM <table>
+    WHERE <key> = ?``. ``columns`` describes ``selected``.
+
+    Its parts are fixed fragments of SQL written in the code; every value is a bound parameter.
+    """
+
+    table: str
+    key: str
+    selected: str
+    columns: tuple[Column, ...]
+
+    @cached_property
+    def one(self) -> Statement:
+        return Statement(
+            f"SELECT {self.selected} FROM {self.table} WHERE {self.key} = ?",  # noqa: S608
+            self.columns,
+        )
+
+    @cached_property
+    def many(self) -> Statement:
+        """The rows of every key in an array, each led by its key."""
+        return Statement(
+            f"SELECT {self.key}, {self.selected} FROM {self.table} "  # noqa: S608
+            f"WHERE {self.key} = ANY(?)",
+            (Column.VALUE, *self.columns),
+        )
+
+
 Row = tuple[Any, ...]
 Converter = Callable[[Any], Any]
 
@@ -86,6 +125,10 @@ class Reads(ABC):
     async def first(self, statement: Statement, *params: object) -> Row | None:
         rows = await self.all(statement, *params)
         return rows[0] if rows else None
+
+    async def look_up(self, lookup: Lookup, key: Hashable) -> Row | None:
+        """The row whose ``lookup.key`` column equals ``key``, if any."""
+        return await self.first(lookup.one, key)
 
     @abstractmethod
     async def close(self) -> None: ...
@@ -185,6 +228,8 @@ class PostgresReads(Reads):
         self._idle: list[asyncpg.Connection] = []
         self._slots = asyncio.Semaphore(POSTGRES_POOL_SIZE)
         self._placeholders: dict[str, str] = {}
+        self._pending: dict[Lookup, _Batch] = {}
+        self._last_sent: dict[Lookup, asyncio.Future[dict[Hashable, Row]]] = {}
 
     @classmethod
     def for_url(cls, database_url: str) -> PostgresReads:
@@ -197,26 +242,68 @@ class PostgresReads(Reads):
         return cls(dict(arguments))
 
     async def all(self, statement: Statement, *params: object) -> list[Row]:
+        encoded = [_naive_utc(param) if isinstance(param, datetime) else param for param in params]
+        try:
+            async with self._connection() as connection:
+                rows = await connection.fetch(self._sql(statement), *encoded)
+        except _DRIVER_ERRORS as error:
+            raise OperationalError(statement.sql, None, error) from error
+        return self._decode(statement, rows)
+
+    async def look_up(self, lookup: Lookup, key: Hashable) -> Row | None:
+        batch = self._pending.get(lookup)
+        if batch is None or len(batch.keys) >= POSTGRES_LOOKUP_BATCH:
+            batch = self._pending[lookup] = _Batch()
+            batch.rows = asyncio.ensure_future(self._send(lookup, batch))
+        batch.keys.add(key)
+        # Shielded: a request that gives up must not cancel the statement the others wait for.
+        return (await asyncio.shield(batch.rows)).get(key)
+
+    async def _send(self, lookup: Lookup, batch: _Batch) -> dict[Hashable, Row]:
+        # While the previous statement is on its way, the keys asked for gather in this one: the
+        # busier the process, the more requests a round trip serves. A statement that is slow to
+        # answer (a stalled connection) holds the next one back only briefly.
+        previous = self._last_sent.get(lookup)
+        if previous is not None and not previous.done():
+            await asyncio.wait((previous,), timeout=POSTGRES_LOOKUP_OVERTAKE_SECONDS)
+        try:
+            async with self._connection() as connection:
+                # Closed to newcomers only now, with nothing awaited before the statement leaves:
+                # every key in it was asked for before it was sent.
+                self._close_to_newcomers(lookup, batch)
+                self._last_sent[lookup] = batch.rows
+                rows = await connection.fetch(self._sql(lookup.many), list(batch.keys))
+        except _DRIVER_ERRORS as error:
+            raise OperationalError(lookup.many.sql, None, error) from error
+        finally:
+            # Also when no connection could be had: its failure is for the keys already in it.
+            self._close_to_newcomers(lookup, batch)
+        return {row[0]: row[1:] for row in self._decode(lookup.many, rows)}
+
+    def _close_to_newcomers(self, lookup: Lookup, batch: _Batch) -> None:
+        if self._pending.get(lookup) is batch:
+            del self._pending[lookup]
+
+    def _sql(self, statement: Statement) -> str:
         sql = self._placeholders.get(statement.sql)
         if sql is None:
             sql = self._placeholders[statement.sql] = _numbered_placeholders(statement.sql)
-        encoded = [_naive_utc(param) if isinstance(param, datetime) else param for param in params]
+        return sql
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        await self._take_slot()
         try:
-            await self._take_slot()
+            connection = await self._idle_or_new_connection()
             try:
-                connection = await self._connection()
-                try:
-                    rows = await connection.fetch(sql, *encoded)
-                except BaseException:
-                    # Broken, or cancelled halfway through the protocol: never hand it out again.
-                    connection.terminate()
-                    raise
-                self._idle.append(connection)
-            finally:
-                self._slots.release()
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            raise OperationalError(statement.sql, None, error) from error
-        return self._decode(statement, rows)
+                yield connection
+            except BaseException:
+                # Broken, or cancelled halfway through the protocol: never hand it out again.
+                connection.terminate()
+                raise
+            self._idle.append(connection)
+        finally:
+            self._slots.release()
 
     async def _take_slot(self) -> None:
         if not self._slots.locked():
@@ -225,7 +312,7 @@ class PostgresReads(Reads):
         async with asyncio.timeout(POSTGRES_CONNECT_TIMEOUT_SECONDS):
             await self._slots.acquire()
 
-    async def _connection(self) -> asyncpg.Connection:
+    async def _idle_or_new_connection(self) -> asyncpg.Connection:
         while self._idle:
             connection = self._idle.pop()
             if not connection.is_closed():  # e.g. closed by a database restart while idle
@@ -240,6 +327,16 @@ class PostgresReads(Reads):
         idle, self._idle = self._idle, []
         await asyncio.gather(*(connection.close(timeout=2) for connection in idle))
 
+
+class _Batch:
+    """Keys waiting for one lookup statement, and its rows by key once it has run."""
+
+    def __init__(self) -> None:
+        self.keys: set[Hashable] = set()
+        self.rows: asyncio.Future[dict[Hashable, Row]]
+
+
+_DRIVER_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 # Options of SQLAlchemy's asyncpg dialect that asyncpg.connect itself does not take.
 _SQLALCHEMY_CONNECT_OPTIONS = (
