@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, or_, select, update
@@ -215,6 +215,9 @@ async def authenticate(reads: Reads, presented: str) -> Principal | None:
     if found is None:
         return None
     key_id, owner_id, active, expires_at = found
+    if expires_at is not None and expires_at.tzinfo is None:
+        # Only PostgreSQL's ±infinity, set by hand, arrives naive (as datetime.max or .min).
+        expires_at = expires_at.replace(tzinfo=UTC)
     if not active or (expires_at is not None and expires_at <= utcnow()):
         return None
     return Principal(key_id=key_id, owner_id=owner_id)

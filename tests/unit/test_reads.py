@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from tests.helpers import admin_statement, create_account
 from unique import api_keys, keys, projects
 from unique.config import Settings
 from unique.db.engine import create_engine, session_factory
-from unique.db.reads import Reads, SQLiteReads, open_reads
+from unique.db.reads import TIMESTAMP, VALUE, Reads, SQLiteReads, Statement, open_reads
 from unique.db.tables import ApiKey, Project, User
 
 
@@ -94,6 +95,36 @@ async def test_listed_values_have_the_types_the_orm_gives(database: Database) ->
     assert key.last_used_at is None
 
 
+@pytest.fixture
+def local_time_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A process whose local time is not UTC, where mistaking naive UTC for local time shows."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("local_time_not_utc")
+async def test_timestamps_compare_as_utc_whether_given_naive_or_aware(database: Database) -> None:
+    reads, sessions = database.reads, database.sessions
+    account = await create_account(sessions)
+    [(created_at,)] = await reads.all(
+        Statement("SELECT created_at FROM api_keys WHERE id = ?", (TIMESTAMP,)), account.key_id
+    )
+    created_up_to = Statement("SELECT count(*) FROM api_keys WHERE created_at <= ?", (VALUE,))
+    two_hours_east = timezone(timedelta(hours=2))
+
+    for moment, expected in (
+        (created_at, 1),
+        (created_at.replace(tzinfo=None), 1),
+        (created_at.astimezone(two_hours_east), 1),
+        (created_at - timedelta(microseconds=1), 0),
+        (created_at.replace(tzinfo=None) - timedelta(microseconds=1), 0),
+    ):
+        assert await reads.all(created_up_to, moment) == [(expected,)], moment
+
+
 async def test_an_unreadable_database_raises_an_operational_error(tmp_path: Path) -> None:
     reads = SQLiteReads(str(tmp_path / "empty.db"))
     try:
@@ -113,7 +144,7 @@ async def test_postgresql_that_is_down_raises_an_operational_error() -> None:
 
 
 @pytest.mark.parametrize("database_kind", ["postgresql"])
-async def test_postgresql_that_was_unreachable_answers_once_it_is_back(database_url: str) -> None:
+async def test_a_failed_lookup_leaves_the_next_one_free_to_succeed(database_url: str) -> None:
     engine = create_engine(Settings(database_url=database_url))
     account = await create_account(session_factory(engine))
     await engine.dispose()
@@ -197,11 +228,13 @@ async def test_keys_asked_for_together_share_one_statement_and_get_their_own_ans
 
 
 @pytest.mark.parametrize("database_kind", ["postgresql"])
-async def test_a_key_asked_for_after_a_statement_left_gets_a_statement_of_its_own(
+async def test_keys_asked_for_after_a_statement_left_share_the_next_one(
     database: Database,
 ) -> None:
     """Joining a statement already sent could answer from before a revocation the caller has
-    seen; and a statement slow to answer holds the next one back only briefly."""
+    seen. The count of statements is the check: here both take their snapshot only once the lock
+    is gone, so their answers alone could not tell. A statement slow to answer holds the next one
+    back only briefly."""
     reads, sessions = database.reads, database.sessions
     account = await create_account(sessions)
 
@@ -209,12 +242,47 @@ async def test_a_key_asked_for_after_a_statement_left_gets_a_statement_of_its_ow
         await locker.execute(text("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE"))
         earlier = asyncio.create_task(api_keys.authenticate(reads, account.key))
         await lookups_waiting(sessions, at_least=1)
-        await locker.execute(
-            update(ApiKey).where(ApiKey.id == account.key_id).values(revoked_at=datetime.now(UTC))
-        )
-        later = asyncio.create_task(api_keys.authenticate(reads, account.key))
+        later = [asyncio.create_task(api_keys.authenticate(reads, account.key)) for _ in range(3)]
+        assert await lookups_waiting(sessions, at_least=2) == 2
+        await asyncio.sleep(0.2)
         assert await lookups_waiting(sessions, at_least=2) == 2
         await locker.commit()
 
-    assert await later is None
-    await earlier
+    principal = api_keys.Principal(account.key_id, account.user_id)
+    assert await asyncio.gather(earlier, *later) == [principal] * 4
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+async def test_a_caller_that_gives_up_leaves_the_shared_statement_to_the_others(
+    database: Database,
+) -> None:
+    reads, sessions = database.reads, database.sessions
+    account = await create_account(sessions)
+
+    async with sessions() as locker:
+        await locker.execute(text("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE"))
+        leaving, staying = (
+            asyncio.create_task(api_keys.authenticate(reads, account.key)) for _ in range(2)
+        )
+        await lookups_waiting(sessions, at_least=1)
+        leaving.cancel()
+        await locker.rollback()
+
+    assert await staying == api_keys.Principal(account.key_id, account.user_id)
+    assert leaving.cancelled()
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+@pytest.mark.parametrize(("expires_at", "accepted"), [("infinity", True), ("-infinity", False)])
+async def test_a_key_set_to_expire_at_infinity_by_hand_is_checked_like_any_other(
+    database: Database, expires_at: str, accepted: bool
+) -> None:
+    reads, sessions = database.reads, database.sessions
+    account = await create_account(sessions)
+    async with sessions.begin() as session:
+        await session.execute(
+            text("UPDATE api_keys SET expires_at = CAST(:at AS text)::timestamp WHERE id = :id"),
+            {"at": expires_at, "id": account.key_id},
+        )
+
+    assert (await api_keys.authenticate(reads, account.key) is not None) is accepted
