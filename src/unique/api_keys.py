@@ -201,6 +201,11 @@ _KEY_BY_HASH = Lookup(
 )
 
 
+def warm_up(reads: Reads) -> None:
+    """Bring the index of key hashes into memory before the first request needs it."""
+    reads.warm(_KEY_BY_HASH)
+
+
 async def authenticate(reads: Reads, presented: str) -> Principal | None:
     """The principal of a valid, unrevoked, unexpired key; None for anything else.
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from unique import api_keys
 from unique.config import Settings
 from unique.db.engine import create_engine, session_factory
 from unique.db.reads import Reads, open_reads
@@ -49,6 +50,7 @@ class Runtime:
 
     async def start(self) -> None:
         self.secret_key = self.settings.secret_key or await shared_secret_key(self.sessions)
+        api_keys.warm_up(self.reads)
         self.last_use.start()
 
     async def stop(self) -> None:

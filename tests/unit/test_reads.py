@@ -33,6 +33,7 @@ class Database:
 async def database(settings: Settings) -> AsyncIterator[Database]:
     engine = create_engine(settings)
     reads = open_reads(settings)
+    api_keys.warm_up(reads)  # as a server process does when it starts
     try:
         yield Database(reads, session_factory(engine))
     finally:
@@ -128,6 +129,7 @@ async def test_timestamps_compare_as_utc_whether_given_naive_or_aware(database: 
 async def test_an_unreadable_database_raises_an_operational_error(tmp_path: Path) -> None:
     reads = SQLiteReads(str(tmp_path / "empty.db"))
     try:
+        api_keys.warm_up(reads)  # nothing to warm: no error until a lookup needs the table
         with pytest.raises(OperationalError):
             await api_keys.authenticate(reads, keys.generate())
     finally:

@@ -31,7 +31,7 @@ import sqlite3
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum, auto
@@ -52,6 +52,8 @@ SQLITE_READ_BUSY_TIMEOUT_MS = 1_000
 # keys among a million do not fit, and each miss is a system call. The cache grows only as pages
 # are read.
 SQLITE_READ_CACHE_KIB = 64 * 1024
+# Index entries read into that cache when a process starts: about what it holds of a key index.
+SQLITE_WARM_ENTRIES = 1_000_000
 POSTGRES_POOL_SIZE = 10
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 POSTGRES_QUERY_TIMEOUT_SECONDS = 10
@@ -100,6 +102,15 @@ class Lookup:
         )
 
     @cached_property
+    def every_key(self) -> Statement:
+        """The keys in index order: reading them brings the index's pages into memory."""
+        return Statement(
+            f"SELECT count(*) FROM (SELECT {self.key} FROM {self.table} "  # noqa: S608
+            f"ORDER BY {self.key} LIMIT ?)",
+            (Column.VALUE,),
+        )
+
+    @cached_property
     def many(self) -> Statement:
         """The rows of every key in an array, each led by its key."""
         return Statement(
@@ -130,6 +141,11 @@ class Reads(ABC):
     async def look_up(self, lookup: Lookup, key: Hashable) -> Row | None:
         """The row whose ``lookup.key`` column equals ``key``, if any."""
         return await self.first(lookup.one, key)
+
+    @abstractmethod
+    def warm(self, lookup: Lookup) -> None:
+        """Before the first request: bring the index ``lookup`` uses into memory, so that the
+        first lookups after a start do not each wait for a page of it."""
 
     @abstractmethod
     async def close(self) -> None: ...
@@ -205,6 +221,11 @@ class SQLiteReads(Reads):
             raise OperationalError(statement.sql, None, error) from error
         return self._decode(statement, rows)
 
+    def warm(self, lookup: Lookup) -> None:
+        # Not migrated yet, for one: nothing to bring in, and the lookups will say what is wrong.
+        with suppress(sqlite3.Error):
+            self._connection.execute(lookup.every_key.sql, (SQLITE_WARM_ENTRIES,)).fetchone()
+
     @staticmethod
     def _encode(param: object) -> object:
         if isinstance(param, uuid.UUID):
@@ -245,6 +266,9 @@ class PostgresReads(Reads):
         for sqlalchemy_only in _SQLALCHEMY_CONNECT_OPTIONS:
             arguments.pop(sqlalchemy_only, None)
         return cls(dict(arguments))
+
+    def warm(self, lookup: Lookup) -> None:
+        """Nothing to do: PostgreSQL keeps its own cache, shared by every connection."""
 
     async def all(self, statement: Statement, *params: object) -> list[Row]:
         encoded = [_aware_utc(param) if isinstance(param, datetime) else param for param in params]
