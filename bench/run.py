@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import os
 import platform
 import random
@@ -44,6 +45,7 @@ from unique.config import Settings  # noqa: E402
 from unique.db.engine import create_engine, session_factory  # noqa: E402
 from unique.db.migrate import upgrade  # noqa: E402
 from unique.db.reads import Reads, open_reads  # noqa: E402
+from unique.logs import LOGGING_CONFIG  # noqa: E402
 
 WORK = REPO / "bench" / ".work"
 PEERS = REPO / "bench" / "peers"
@@ -189,7 +191,11 @@ def running(*servers: Server) -> Iterator[None]:
 
 
 def unique_server(name: str, database_url: str, owner: str, workers: int = WORKERS) -> Server:
+    """Served as `unique serve` serves it (its logging too: a JSON line per request), with the
+    benchmark-only route added."""
     port = free_port()
+    log_config = WORK / "unique-logging.json"
+    log_config.write_text(json.dumps(LOGGING_CONFIG))
     env = {
         "UNIQUE_DATABASE_URL": database_url,
         "UNIQUE_RATE_LIMITS": "off",
@@ -199,7 +205,7 @@ def unique_server(name: str, database_url: str, owner: str, workers: int = WORKE
     command = [
         str(VENV_BIN / "python"), "-m", "uvicorn", "bench.unauthenticated:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
-        "--no-proxy-headers", "--log-level", "warning",
+        "--no-proxy-headers", "--no-server-header", "--log-config", str(log_config),
     ]  # fmt: skip
     return start(name, command, env, port, ready="/healthz")
 

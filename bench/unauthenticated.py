@@ -13,7 +13,7 @@ import uuid
 
 from fastapi import APIRouter, FastAPI, Request
 
-from unique.api.app import create_app as create_unique_app
+from unique.api.app import create_server_app
 from unique.api.guard import AuthenticatedRoute, Caller
 from unique.api.routes import projects
 from unique.api_keys import Principal
@@ -27,7 +27,7 @@ class FixedCallerRoute(AuthenticatedRoute):
 
 
 def create_app() -> FastAPI:
-    app = create_unique_app()
+    app = create_server_app()
     router = APIRouter(route_class=FixedCallerRoute)
     router.add_api_route("/bench/projects", projects.list_projects, methods=["GET"])
     app.include_router(router)

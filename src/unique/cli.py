@@ -136,7 +136,7 @@ def serve(
     # use), then re-raises the signal; ending there with status 0 tells supervisors it went well.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(
-        "unique.api.app:create_app",
+        "unique.api.app:create_server_app",
         factory=True,
         host=settings.host,
         port=settings.port,

@@ -11,6 +11,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 # Attributes every LogRecord has; anything else was passed as ``extra`` and belongs in the line.
 # (uvicorn adds ``color_message``, a copy of the message with terminal colours.)
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
@@ -31,13 +33,19 @@ class JsonFormatter(logging.Formatter):
         line.update({key: value for key, value in vars(record).items() if key not in _STANDARD})
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+        try:
+            # A line per request: orjson writes it in a tenth of the standard library's time.
+            return orjson.dumps(line, default=str).decode()
+        except orjson.JSONEncodeError:
+            # What orjson refuses (integers past 64 bits, lone surrogates) json still writes.
+            return json.dumps(line, default=str)
 
 
 LOGGING_CONFIG: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": JsonFormatter}},
+    # By name, so that the configuration is plain data (it can be written to a file for uvicorn).
+    "formatters": {"json": {"()": "unique.logs.JsonFormatter"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
     "loggers": {
         "unique": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
@@ -45,3 +53,14 @@ LOGGING_CONFIG: dict[str, Any] = {
         "uvicorn.error": {"level": "INFO"},
     },
 }
+
+
+def skip_unused_record_details() -> None:
+    """Stop the logging module from gathering, for every line, what these lines never show: the
+    calling file and line (a walk up the stack), the thread and the process. These are the
+    switches of the Logging HOWTO's "Optimization" section; together they were about a third of
+    what a request line cost. For a server process only: they apply to every logger in it."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from functools import lru_cache
 
 from unique.config import IPNetwork
 
 
+@lru_cache(maxsize=4096)
 def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """An address, with IPv4 clients of a dual-stack listener (``::ffff:a.b.c.d``) as IPv4."""
+    """An address, with IPv4 clients of a dual-stack listener (``::ffff:a.b.c.d``) as IPv4.
+
+    Cached: every request parses its peer's address, and the same few peers recur."""
     try:
         address = ipaddress.ip_address(value.strip())
     except ValueError:

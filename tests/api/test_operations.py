@@ -79,6 +79,20 @@ async def test_request_logs_are_json_with_ids_but_never_the_key(
     assert account.key not in caplog.text
 
 
+def test_a_log_line_is_written_whatever_the_values_it_carries() -> None:
+    record = logging.LogRecord("unique.test", logging.INFO, __file__, 1, "odd values", (), None)
+    record.huge = 2**80
+    record.undecodable = "caf\udce9"
+    record.raw_path = "/api/v2/projects?q=<script>\n"
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    fields = json.loads(line)
+    assert fields["msg"] == "odd values"
+    assert fields["huge"] == 2**80
+    assert fields["undecodable"] == "caf\udce9"
+    assert fields["raw_path"] == "/api/v2/projects?q=<script>\n"
+
+
 def test_readiness_across_a_rolling_upgrade() -> None:
     from unique.db.migrate import head_revision, schema_serves_this_code
 

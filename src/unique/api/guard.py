@@ -193,7 +193,7 @@ class AuthenticatedRoute(APIRoute):
             await throttle_failed_authentication(runtime, address)
             metrics.auth_outcomes.labels(_failure_reason(token)).inc()
             raise unauthorized()
-        metrics.auth_outcomes.labels("valid").inc()
+        metrics.valid_keys.inc()
         runtime.last_use.note(principal.key_id, LastUse(at=utcnow(), address=address))
         limit_headers = await enforce_rate_limits(runtime, principal, request)
         return Caller(principal, address), limit_headers

@@ -46,8 +46,9 @@ def _observe(
     scope: Scope, state: dict[str, Any], request_id: str, status: int, seconds: float
 ) -> None:
     route = _route_template(scope)
-    metrics.requests.labels(route, scope["method"], str(status)).inc()
-    metrics.latency.labels(route).observe(seconds)
+    answered, latency = metrics.request_series(route, scope["method"], status)
+    answered.inc()
+    latency.observe(seconds)
     caller = state.get("caller")
     principal = getattr(caller, "principal", None)
     log.info(

@@ -129,6 +129,8 @@ class Reads(ABC):
 
     def __init__(self, converters: dict[Column, Converter]) -> None:
         self._converters = converters
+        # By statement: which columns need converting, and how. Worked out on first use.
+        self._converting: dict[str, list[tuple[int, Converter]]] = {}
 
     @abstractmethod
     async def all(self, statement: Statement, *params: object) -> list[Row]:
@@ -151,11 +153,13 @@ class Reads(ABC):
     async def close(self) -> None: ...
 
     def _decode(self, statement: Statement, rows: Sequence[Sequence[Any]]) -> list[Row]:
-        converting = [
-            (index, self._converters[column])
-            for index, column in enumerate(statement.columns)
-            if column in self._converters
-        ]
+        converting = self._converting.get(statement.sql)
+        if converting is None:
+            converting = self._converting[statement.sql] = [
+                (index, self._converters[column])
+                for index, column in enumerate(statement.columns)
+                if column in self._converters
+            ]
         decoded = []
         for row in rows:
             values = list(row)
