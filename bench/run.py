@@ -487,8 +487,9 @@ def peers(report: Report, seconds: float, rounds: int) -> None:
         "2. Peers: same request, same data, same worker count",
         f"""`GET /api/v2/projects` with a valid Bearer key; 1 account, 1,000 keys, 10 projects; all on
 SQLite, {WORKERS} workers each (uvicorn for Unique and the FastAPI peer, gunicorn for DRF);
-`wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds:g}s`, {rounds} interleaved rounds after one uncounted warm-up round. Unique also records last use and
-checks revocation on every request; the peers do neither.
+`wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds:g}s`, {rounds} interleaved rounds after one uncounted warm-up round. Unique also records last use,
+checks revocation and writes a JSON log line on every request (served as `unique serve` serves
+it); the peers do none of these.
 
 {LOAD_HEADER}
 {chr(10).join(load_row(name, load) for name, load in medians.items())}
