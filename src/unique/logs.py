@@ -33,12 +33,17 @@ class JsonFormatter(logging.Formatter):
         line.update({key: value for key, value in vars(record).items() if key not in _STANDARD})
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
+        # A line per request: orjson writes it in a tenth of the standard library's time. Lines
+        # it refuses (integers past 64 bits, lone surrogates) or would write with non-ASCII text
+        # as it is (a client's path may hold a line separator or a right-to-left override) are
+        # written by json, which escapes them.
         try:
-            # A line per request: orjson writes it in a tenth of the standard library's time.
-            return orjson.dumps(line, default=str).decode()
+            written = orjson.dumps(line, default=str)
         except orjson.JSONEncodeError:
-            # What orjson refuses (integers past 64 bits, lone surrogates) json still writes.
-            return json.dumps(line, default=str)
+            written = b""
+        if written and written.isascii():
+            return written.decode("ascii")
+        return json.dumps(line, default=str, separators=(",", ":"))
 
 
 LOGGING_CONFIG: dict[str, Any] = {

@@ -42,9 +42,19 @@ async def test_not_ready_while_the_schema_is_not_migrated(
         assert "unique db upgrade" in not_ready.json()["message"]
 
 
+def _sample(metrics_text: str, series: str) -> float:
+    for line in metrics_text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
 async def test_metrics_count_requests_and_auth_outcomes_by_template(
     service: Service, account: Account
 ) -> None:
+    valid = 'unique_auth_outcomes_total{outcome="valid"}'
+    async with operator_client(service) as client:
+        valid_before = _sample((await client.get("/metrics")).text, valid)
     await service.client.get("/projects", headers=account.headers)
     await service.client.delete("/api_keys/424242", headers=account.headers)
     await service.client.get("/projects", headers={"Authorization": "Bearer unq_typo"})
@@ -53,7 +63,8 @@ async def test_metrics_count_requests_and_auth_outcomes_by_template(
         text = (await client.get("/metrics")).text
     assert 'unique_http_requests_total{method="GET",route="/api/v2/projects",status="200"}' in text
     assert 'route="/api/v2/api_keys/{key_id}",status="404"' in text
-    for outcome in ("valid", "malformed", "missing"):
+    assert _sample(text, valid) == valid_before + 2
+    for outcome in ("malformed", "missing"):
         assert f'unique_auth_outcomes_total{{outcome="{outcome}"}}' in text
     assert "unique_http_request_duration_seconds_bucket" in text
     assert "unique_last_use_flush_lag_seconds" in text
@@ -79,18 +90,20 @@ async def test_request_logs_are_json_with_ids_but_never_the_key(
     assert account.key not in caplog.text
 
 
-def test_a_log_line_is_written_whatever_the_values_it_carries() -> None:
+def test_a_log_line_is_one_ascii_json_line_whatever_the_values_it_carries() -> None:
     record = logging.LogRecord("unique.test", logging.INFO, __file__, 1, "odd values", (), None)
     record.huge = 2**80
     record.undecodable = "caf\udce9"
     record.raw_path = "/api/v2/projects?q=<script>\n"
+    record.spoofing = "caf\u00e9\u2028\u202e"
     line = JsonFormatter().format(record)
-    assert "\n" not in line
+    assert line.isascii() and "\n" not in line
     fields = json.loads(line)
     assert fields["msg"] == "odd values"
     assert fields["huge"] == 2**80
     assert fields["undecodable"] == "caf\udce9"
     assert fields["raw_path"] == "/api/v2/projects?q=<script>\n"
+    assert fields["spoofing"] == "caf\u00e9\u2028\u202e"
 
 
 def test_readiness_across_a_rolling_upgrade() -> None:
