@@ -40,9 +40,10 @@ class JsonFormatter(logging.Formatter):
         try:
             written = orjson.dumps(line, default=str)
         except orjson.JSONEncodeError:
-            written = b""
-        if written and written.isascii():
-            return written.decode("ascii")
+            pass
+        else:
+            if written.isascii():
+                return written.decode("ascii")
         return json.dumps(line, default=str, separators=(",", ":"))
 
 
