@@ -294,6 +294,23 @@ class Service:
         transport = httpx.ASGITransport(app=self.app, client=(address, 40000))
         return httpx.AsyncClient(transport=transport, base_url="http://testserver/api/v2")
 
+    def console_from(self, address: str = TEST_CLIENT_ADDR) -> httpx.AsyncClient:
+        """A browser-like client of the Console pages (it keeps cookies), from ``address``."""
+        transport = httpx.ASGITransport(app=self.app, client=(address, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def submit_console_form(
+    console: httpx.AsyncClient,
+    path: str,
+    fields: dict[str, str],
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """Open the form page at ``path`` and post ``fields`` to it with the page's CSRF token."""
+    page = await console.get(path, headers=headers)
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    return await console.post(path, data={**fields, "csrf_token": token}, headers=headers)
+
 
 @asynccontextmanager
 async def running_service(settings: Settings) -> AsyncIterator[Service]:

@@ -3,6 +3,11 @@
 Authenticated requests only note ``(key, time, address)`` in memory; a background task writes the
 latest use of each key once per interval, and the remaining notes are written on shutdown. A write
 never moves ``last_used_at`` backwards, so nodes flushing in any order agree on the latest use.
+
+Two kinds of failure are told apart. While the database is unavailable, every noted use is kept
+and written when it is back. When the database refuses the batch itself (a value that does not
+fit, a constraint), the uses are written one by one: the others are written, the refused one is
+logged once and dropped. Retrying it would fail the whole batch every interval, for ever.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Table, and_, bindparam, or_, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from unique import metrics
@@ -75,21 +81,51 @@ class LastUseRecorder:
         if not self._pending:
             return
         batch, self._pending = self._pending, {}
+        try:
+            await self._write(batch)
+        except Exception as error:
+            if not _refused(error):
+                log.exception("could not write last use of %d keys; will retry", len(batch))
+                self._keep(batch)
+                return
+            await self._write_one_by_one(batch)
+
+    async def _write(self, uses: dict[int, LastUse]) -> None:
         params = [
             {"key_id": key_id, "used_at": use.at, "address": use.address}
-            for key_id, use in batch.items()
+            for key_id, use in uses.items()
         ]
-        oldest = min(use.at for use in batch.values())
-        try:
-            async with self._sessions.begin() as session:
-                await session.execute(_WRITE_LATEST_USE, params)
-            self.writes += len(params)
-            metrics.last_use_writes.inc(len(params))
-            metrics.last_use_flush_lag.set(max(0.0, time.time() - oldest.timestamp()))
-        except Exception:
-            log.exception("could not write last use of %d keys; will retry", len(batch))
-            for key_id, use in batch.items():
-                self.note(key_id, use)
+        async with self._sessions.begin() as session:
+            await session.execute(_WRITE_LATEST_USE, params)
+        self.writes += len(params)
+        metrics.last_use_writes.inc(len(params))
+        oldest = min(use.at for use in uses.values())
+        metrics.last_use_flush_lag.set(max(0.0, time.time() - oldest.timestamp()))
+
+    async def _write_one_by_one(self, batch: dict[int, LastUse]) -> None:
+        """Write what the database accepts of a batch it refused; drop what it refuses."""
+        uses = list(batch.items())
+        for position, (key_id, use) in enumerate(uses):
+            try:
+                await self._write({key_id: use})
+            except Exception as error:
+                if not _refused(error):
+                    unwritten = dict(uses[position:])
+                    log.exception("could not write last use of %d keys; will retry", len(unwritten))
+                    self._keep(unwritten)
+                    return
+                log.warning(
+                    "dropped the last use of key %d: the database refused it (%s)",
+                    key_id,
+                    type(error.orig if isinstance(error, DBAPIError) else error).__name__,
+                    extra={"key_id": key_id},
+                )
+                metrics.last_use_dropped.inc()
+
+    def _keep(self, uses: dict[int, LastUse]) -> None:
+        """Put unwritten uses back, for the next flush; later notes of the same key win."""
+        for key_id, use in uses.items():
+            self.note(key_id, use)
 
     async def _run(self) -> None:
         while True:
@@ -107,3 +143,22 @@ class LastUseRecorder:
                 await self._task
             self._task = None
         await self.flush()
+
+
+# SQLSTATE classes of errors in the values themselves: data exceptions and constraint violations.
+_REFUSED_SQLSTATE_CLASSES = ("22", "23")
+
+
+def _refused(error: Exception) -> bool:
+    """Whether the database refused the values themselves: one too long for its column, one
+    breaking a constraint. That fails the same way every time; anything else (a connection lost,
+    a timeout, a locked SQLite file) is worth retrying as it is.
+
+    SQLite's driver says so by the error's class; asyncpg's adapter raises its generic error and
+    tells by the SQLSTATE it carries."""
+    if not isinstance(error, DBAPIError) or error.connection_invalidated:
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return isinstance(error, DataError | IntegrityError) or (
+        isinstance(sqlstate, str) and sqlstate.startswith(_REFUSED_SQLSTATE_CLASSES)
+    )

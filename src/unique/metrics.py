@@ -54,6 +54,11 @@ last_use_writes = Counter(
     "Keys whose last use was written to the database.",
     registry=registry,
 )
+last_use_dropped = Counter(
+    "unique_last_use_dropped",
+    "Key uses not written because the database refused them (each is logged).",
+    registry=registry,
+)
 last_use_flush_lag = Gauge(
     "unique_last_use_flush_lag_seconds",
     "At the latest flush, the age of the oldest use it wrote.",

@@ -1,4 +1,9 @@
-"""Which address a request came from, given the TCP peer and the proxies we trust."""
+"""Which address a request came from, given the TCP peer and the proxies we trust.
+
+The answer is stored (last use, audit events) in columns of 45 characters, the longest textual
+IP address, so it is always a plain address: an IPv6 zone id (``fe80::1%eth0``) names an interface
+of the sender's machine, means nothing here and can be arbitrarily long, and is dropped.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +13,28 @@ from functools import lru_cache
 
 from unique.config import IPNetwork
 
+# The longest textual form of an IP address (an IPv4-mapped IPv6 address written in full).
+MAX_ADDRESS_LENGTH = 45
+
 
 @lru_cache(maxsize=4096)
 def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """An address, with IPv4 clients of a dual-stack listener (``::ffff:a.b.c.d``) as IPv4.
+    """A plain address: IPv4 clients of a dual-stack listener (``::ffff:a.b.c.d``) as IPv4, IPv6
+    without its zone id; None for anything else, including text longer than any address.
 
     Cached: every request parses its peer's address, and the same few peers recur."""
+    text = value.strip()
+    if len(text) > MAX_ADDRESS_LENGTH:
+        return None
     try:
-        address = ipaddress.ip_address(value.strip())
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.scope_id is not None:
+            return ipaddress.IPv6Address(int(address))
     return address
 
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import time
 from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
 
 from tests.helpers import TEST_CLIENT_ADDR, Account, Service, running_service
 from unique.config import Settings
-from unique.db.tables import ApiKey
+from unique.db.tables import ApiKey, utcnow
+from unique.last_use import LastUse
 
 
 async def second_key(service: Service, account: Account) -> Account:
@@ -127,3 +133,55 @@ async def test_every_forwarded_for_line_counts_not_only_the_clients(settings: Se
             ]
             assert (await via_proxy.get("/projects", headers=headers)).status_code == 200
         await wait_for_last_use(service, account, watched.key_id, "198.51.100.9")
+
+
+async def refuse_overlong_addresses(service: Service) -> None:
+    """PostgreSQL refuses an address longer than its column; SQLite, which does not check
+    lengths, is made to refuse it the same way."""
+    if not service.runtime.settings.is_sqlite:
+        return
+    async with service.runtime.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "CREATE TRIGGER refuse_overlong_address BEFORE UPDATE ON api_keys "
+                "WHEN length(NEW.last_used_from_addr) > 45 "
+                "BEGIN SELECT RAISE(ABORT, 'value too long'); END"
+            )
+        )
+
+
+async def test_a_use_the_database_refuses_is_dropped_and_the_others_are_written(
+    service: Service, account: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    await refuse_overlong_addresses(service)
+    refused = await second_key(service, account)
+    recorder = service.runtime.last_use
+    await recorder.flush()
+    used_at = utcnow()
+    recorder.note(refused.key_id, LastUse(at=used_at, address="x" * 100))
+    recorder.note(account.key_id, LastUse(at=used_at, address="198.51.100.9"))
+
+    with caplog.at_level(logging.WARNING, logger="unique.last_use"):
+        await recorder.flush()
+        await recorder.flush()
+
+    async with service.runtime.sessions() as session:
+        written = await session.get(ApiKey, account.key_id)
+        dropped = await session.get(ApiKey, refused.key_id)
+    assert written is not None and written.last_used_from_addr == "198.51.100.9"
+    assert dropped is not None and dropped.last_used_at is None
+    # Logged once, then forgotten: the second flush had nothing to retry.
+    assert len(caplog.records) == 1
+    assert (
+        caplog.records[0]
+        .getMessage()
+        .startswith(f"dropped the last use of key {refused.key_id}: the database refused it")
+    )
+    assert recorder.take(refused.key_id) is None
+    # The writer goes on: a later use is written at the next flush.
+    later = LastUse(at=used_at + timedelta(seconds=5), address="198.51.100.10")
+    recorder.note(account.key_id, later)
+    await recorder.flush()
+    async with service.runtime.sessions() as session:
+        written = await session.get(ApiKey, account.key_id)
+    assert written is not None and written.last_used_from_addr == "198.51.100.10"

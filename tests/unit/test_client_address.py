@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from unique.net import client_address
+from unique.net import MAX_ADDRESS_LENGTH, client_address
 
 PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32"))
 
@@ -29,6 +29,12 @@ PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/
         (None, "198.51.100.9", PROXIES, ""),
         ("::ffff:203.0.113.7", None, (), "203.0.113.7"),
         ("::ffff:10.0.0.1", "198.51.100.9", PROXIES, "198.51.100.9"),
+        # Zone ids name an interface of the sender's machine: dropped, for peers and hops alike.
+        ("fe80::1%eth0", None, (), "fe80::1"),
+        ("10.0.0.1", "fe80::2%eth0", PROXIES, "fe80::2"),
+        # Text longer than any address is not one, however it parses: the TCP peer stands.
+        ("10.0.0.1", "fe80::1%" + "x" * 100, PROXIES, "10.0.0.1"),
+        ("10.0.0.1", "198.51.100.9, fe80::1%" + "x" * 100, PROXIES, "10.0.0.1"),
     ],
 )
 def test_client_address(
@@ -38,3 +44,4 @@ def test_client_address(
     expected: str,  # type: ignore[type-arg]
 ) -> None:
     assert client_address(peer, forwarded_for, trusted) == expected
+    assert len(client_address(peer, forwarded_for, trusted)) <= MAX_ADDRESS_LENGTH

@@ -24,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from unique.net import MAX_ADDRESS_LENGTH
+
 # Integer primary keys are BIGINT on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -100,7 +102,7 @@ class ApiKey(Base):
     hint: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    last_used_from_addr: Mapped[str] = mapped_column(String(45), default="")
+    last_used_from_addr: Mapped[str] = mapped_column(String(MAX_ADDRESS_LENGTH), default="")
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -152,7 +154,7 @@ class AuditEvent(Base):
     actor_key_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     action: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[str] = mapped_column(String(128), default="")
-    source_addr: Mapped[str] = mapped_column(String(45), default="")
+    source_addr: Mapped[str] = mapped_column(String(MAX_ADDRESS_LENGTH), default="")
 
 
 class InstanceSetting(Base):
