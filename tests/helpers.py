@@ -196,10 +196,13 @@ def run_cli(
 
 
 def bootstrap_user(
-    database_url: str, email: str = "sam@example.com", name: str = "Sam Smith"
+    database_url: str,
+    email: str = "sam@example.com",
+    name: str = "Sam Smith",
+    env: dict[str, str] | None = None,
 ) -> tuple[str, str]:
     """Create a user and a first key the way an operator does; return (user id, key)."""
-    env = {"UNIQUE_DATABASE_URL": database_url}
+    env = {"UNIQUE_DATABASE_URL": database_url, **(env or {})}
     user = run_cli(
         ["admin", "create-user", "--email", email, "--name", name, "--password-stdin"],
         env,

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import audit
@@ -142,6 +142,27 @@ async def get_project(session: AsyncSession, owner_id: uuid.UUID, project_id: st
     return project
 
 
+async def _hold_owner_for_creation(session: AsyncSession, owner_id: uuid.UUID) -> int:
+    """Lock the owner's row until the transaction ends, and return their current project limit.
+
+    Counting then inserting is only safe if no other creation for the same owner counts in
+    between, on any process or node. The owner's row is the lock: a write to it (one that changes
+    nothing) makes PostgreSQL hold concurrent creations for the owner until this transaction ends,
+    and opens SQLite's write transaction before the count, so the count sees every committed
+    project and no other writer can add one before this one commits.
+    """
+    limit = await session.scalar(
+        update(User)
+        .where(User.id == owner_id)
+        .values(projects_limit=User.projects_limit)
+        .returning(User.projects_limit)
+        .execution_options(synchronize_session=False)
+    )
+    if limit is None:
+        raise NotFound(f"user {owner_id} not found")
+    return int(limit)
+
+
 async def create_project(
     session: AsyncSession,
     owner: User,
@@ -162,11 +183,12 @@ async def create_project(
         raise InvalidInput(
             "pg_version", f"pg_version must be between {PG_VERSIONS[0]} and {PG_VERSIONS[-1]}"
         )
+    limit = await _hold_owner_for_creation(session, owner.id)
     count = await session.scalar(
         select(func.count()).select_from(Project).where(Project.owner_id == owner.id)
     )
-    if (count or 0) >= owner.projects_limit:
-        raise LimitExceeded(f"the account has reached its limit of {owner.projects_limit} projects")
+    if (count or 0) >= limit:
+        raise LimitExceeded(f"the account has reached its limit of {limit} projects")
     project_id = generate_project_id()
     now = utcnow()
     project = Project(
