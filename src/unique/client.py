@@ -4,7 +4,7 @@
     with Client() as unique:                    # UNIQUE_API_KEY, UNIQUE_API_HOST
         created = unique.api_keys.create("ci")
         print(created.key)                      # the only time the secret is available
-        for project in unique.projects.list_all(search="prod"):
+        for project in unique.projects.list(search="prod", limit=100):  # every page, lazily
             print(project.id, project.name)
 
 Errors are exceptions carrying ``status``, ``code``, ``message`` and ``request_id``. Reads and
@@ -257,7 +257,11 @@ class Project:
 
 @dataclass(frozen=True)
 class ProjectPage:
-    """One page of projects; pass ``cursor`` to ``projects.list`` for the next one."""
+    """One page of projects, as a listing's ``first_page()`` and ``pages()`` give it.
+
+    ``cursor`` marks the position after its last project: pass it to ``projects.list`` to
+    continue from there.
+    """
 
     projects: list[Project]
     cursor: str | None
@@ -437,6 +441,39 @@ class _Base:
         )
 
 
+class _ProjectListingBase:
+    """What a project listing asks for, and where its pages end; sync and async send it."""
+
+    def __init__(self, *, search: str | None, limit: int | None, cursor: str | None) -> None:
+        self.search = search
+        self.limit = limit
+        self.cursor = cursor
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(search={self.search!r}, limit={self.limit!r}, "
+            f"cursor={self.cursor!r})"
+        )
+
+    def _call(self, cursor: str | None) -> Call[ProjectPage]:
+        return _Calls.list_projects(self.limit, cursor, self.search)
+
+    def _cursor_after(self, page: ProjectPage) -> str | None:
+        """The cursor of the page after ``page``, or None when ``page`` is the last one.
+
+        A page shorter than ``limit`` is the last: the listing is newest first, so a project
+        created meanwhile lands before the first page, never after the cursor. Stopping there
+        saves the request whose answer would be ``{"projects": []}``. Without a ``limit`` the
+        server's default page size applies, which the client does not assume; only an empty
+        page ends the listing then.
+        """
+        if not page.projects:
+            return None
+        if self.limit is not None and len(page.projects) < self.limit:
+            return None
+        return page.cursor
+
+
 # --- sync ------------------------------------------------------------------------------------
 
 
@@ -509,18 +546,13 @@ class Projects:
 
     def list(
         self, *, search: str | None = None, limit: int | None = None, cursor: str | None = None
-    ) -> ProjectPage:
-        return self._client.send(_Calls.list_projects(limit, cursor, search))
+    ) -> ProjectListing:
+        """Projects (matching ``search``), newest first, ``limit`` to a page, after ``cursor``.
 
-    def list_all(self, *, search: str | None = None, page_size: int = 100) -> Iterator[Project]:
-        """Every project (matching ``search``), following cursors page by page."""
-        cursor = None
-        while True:
-            page = self.list(search=search, limit=page_size, cursor=cursor)
-            yield from page.projects
-            if not page.projects or page.cursor is None:
-                return
-            cursor = page.cursor
+        Nothing is sent until the listing is used: iterate it for every project, page after
+        page, or call ``first_page()`` for one page and its cursor.
+        """
+        return ProjectListing(self._client, search=search, limit=limit, cursor=cursor)
 
     def create(
         self,
@@ -539,6 +571,48 @@ class Projects:
 
     def delete(self, project_id: str) -> Project:
         return self._client.send(_Calls.delete_project(project_id))
+
+
+class ProjectListing(_ProjectListingBase):
+    """Every project a ``projects.list`` call matches, fetched a page at a time, lazily.
+
+    Iterating sends one request per page as the previous page runs out, following
+    ``pagination.cursor`` from ``cursor`` (the newest project when None) to the end; breaking
+    off early sends no more. Each iteration starts again at ``cursor``. ``pages()`` yields the
+    pages themselves and ``first_page()`` sends just the one request, for a caller that pages
+    itself (showing a page and the cursor to continue from, say). Every request is a read,
+    retried like any other.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        search: str | None,
+        limit: int | None,
+        cursor: str | None,
+    ) -> None:
+        super().__init__(search=search, limit=limit, cursor=cursor)
+        self._client = client
+
+    def first_page(self) -> ProjectPage:
+        """The page at ``cursor``, possibly empty, with the cursor to continue from."""
+        return self._client.send(self._call(self.cursor))
+
+    def pages(self) -> Iterator[ProjectPage]:
+        """Each non-empty page in turn, fetched when the previous one has been consumed."""
+        cursor: str | None = self.cursor
+        while True:
+            page = self._client.send(self._call(cursor))
+            if page.projects:
+                yield page
+            cursor = self._cursor_after(page)
+            if cursor is None:
+                return
+
+    def __iter__(self) -> Iterator[Project]:
+        for page in self.pages():
+            yield from page.projects
 
 
 class Users:
@@ -619,23 +693,15 @@ class AsyncProjects:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
-    async def list(
+    def list(
         self, *, search: str | None = None, limit: int | None = None, cursor: str | None = None
-    ) -> ProjectPage:
-        return await self._client.send(_Calls.list_projects(limit, cursor, search))
+    ) -> AsyncProjectListing:
+        """Projects (matching ``search``), newest first, ``limit`` to a page, after ``cursor``.
 
-    async def list_all(
-        self, *, search: str | None = None, page_size: int = 100
-    ) -> AsyncIterator[Project]:
-        """Every project (matching ``search``), following cursors page by page."""
-        cursor = None
-        while True:
-            page = await self.list(search=search, limit=page_size, cursor=cursor)
-            for project in page.projects:
-                yield project
-            if not page.projects or page.cursor is None:
-                return
-            cursor = page.cursor
+        Not a coroutine: nothing is sent until the listing is used, with ``async for`` for every
+        project, page after page, or ``await listing.first_page()`` for one page and its cursor.
+        """
+        return AsyncProjectListing(self._client, search=search, limit=limit, cursor=cursor)
 
     async def create(
         self,
@@ -654,6 +720,42 @@ class AsyncProjects:
 
     async def delete(self, project_id: str) -> Project:
         return await self._client.send(_Calls.delete_project(project_id))
+
+
+class AsyncProjectListing(_ProjectListingBase):
+    """``ProjectListing`` for an ``AsyncClient``: ``async for`` over it, or over ``pages()``,
+    and ``await first_page()``."""
+
+    def __init__(
+        self,
+        client: AsyncClient,
+        *,
+        search: str | None,
+        limit: int | None,
+        cursor: str | None,
+    ) -> None:
+        super().__init__(search=search, limit=limit, cursor=cursor)
+        self._client = client
+
+    async def first_page(self) -> ProjectPage:
+        """The page at ``cursor``, possibly empty, with the cursor to continue from."""
+        return await self._client.send(self._call(self.cursor))
+
+    async def pages(self) -> AsyncIterator[ProjectPage]:
+        """Each non-empty page in turn, fetched when the previous one has been consumed."""
+        cursor: str | None = self.cursor
+        while True:
+            page = await self._client.send(self._call(cursor))
+            if page.projects:
+                yield page
+            cursor = self._cursor_after(page)
+            if cursor is None:
+                return
+
+    async def __aiter__(self) -> AsyncIterator[Project]:
+        async for page in self.pages():
+            for project in page.projects:
+                yield project
 
 
 class AsyncUsers:

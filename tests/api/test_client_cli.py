@@ -11,7 +11,8 @@ What is specified here:
   returns for the same resource;
 - --api-key, --api-host and --output are accepted before and after the subcommand (after wins);
   the key also comes from UNIQUE_API_KEY or from the file ``unique auth`` saved (mode 0600);
-- ``projects list`` pages with --limit/--cursor and follows every page with --all;
+- ``projects list`` pages with --limit/--cursor and follows every page with --all (from
+  --cursor, when given);
 - ``api-keys create`` prints the new secret once, with a "cannot be shown again" warning;
 - exit codes: 0 success; 1 API error or unreachable server, with one line on stderr naming the
   status and the request id, never a traceback; 2 usage error (no key, bad option);
@@ -391,6 +392,7 @@ def test_projects_list_pages_with_limit_and_cursor_and_follows_all_pages(
     first = json_of(cli(*page, "-o", "json"))
     assert first == live.get("/projects", search=token, limit=2)
     cursor = first["pagination"]["cursor"]
+    rest = cli.submit(*page, "--cursor", cursor, "--all", "-o", "json")
 
     pages = [first]
     while pages[-1]["projects"]:
@@ -406,6 +408,7 @@ def test_projects_list_pages_with_limit_and_cursor_and_follows_all_pages(
     all_projects = live.get("/projects", search=token, limit=400)["projects"]
     assert json_of(everything.result()) == {"projects": all_projects}
     assert json_of(everything_by_twos.result()) == {"projects": all_projects}
+    assert json_of(rest.result()) == {"projects": all_projects[2:]}, "--all from --cursor"
     shown = table_of(as_table.result())
     assert names[4] in shown and names[3] in shown and names[2] not in shown
     assert f"--cursor {first['pagination']['cursor']}" in shown

@@ -10,7 +10,9 @@ What is specified here:
 - API errors become typed exceptions carrying ``status``, ``code``, ``message``, ``request_id``;
   no answer at all becomes ``APIConnectionError`` with a message naming the unreachable host;
 - the key and host come from ``UNIQUE_API_KEY`` / ``UNIQUE_API_HOST`` when not given;
-- cursor iteration (``list_all``) yields each of 1,000 projects exactly once;
+- ``projects.list`` is lazy: iterating it follows the cursors page by page (``limit`` to a page)
+  to the end, sending a request only when the previous page runs out, and yields each of 1,000
+  projects exactly once; ``first_page()`` sends one request, ``pages()`` yields the pages;
 - retries, against a scripted fake API in a thread: reads and revocations (idempotent) are retried
   on 503/429 honouring ``Retry-After``; creating, renaming and deleting are never retried;
 - secrets: no ``repr`` of a client or a result, and no ``str``/``repr`` of any exception raised
@@ -112,15 +114,57 @@ def call(flavour: str, operation: Operation, **options: Any) -> Any:
 
 
 def every_project(client: Client | AsyncClient, **options: Any) -> Any:
-    """``client.projects.list_all(...)`` as a list (an awaitable one for an AsyncClient)."""
+    """Every project ``client.projects.list(...)`` iterates over, as a list (an awaitable one for
+    an AsyncClient)."""
     if isinstance(client, AsyncClient):
-        iterator = client.projects.list_all(**options)
+        listing = client.projects.list(**options)
 
         async def gather() -> list[Project]:
-            return [project async for project in iterator]
+            return [project async for project in listing]
 
         return gather()
-    return list(client.projects.list_all(**options))
+    return list(client.projects.list(**options))
+
+
+def first_project(client: Client | AsyncClient, **options: Any) -> Any:
+    """The first project ``client.projects.list(...)`` iterates over, iteration then broken off
+    (an awaitable of it for an AsyncClient)."""
+    if isinstance(client, AsyncClient):
+        listing = client.projects.list(**options)
+
+        async def first() -> Project | None:
+            async for project in listing:
+                return project
+            return None
+
+        return first()
+    return next(iter(client.projects.list(**options)), None)
+
+
+def every_page(client: Client | AsyncClient, **options: Any) -> Any:
+    """The pages ``client.projects.list(...).pages()`` yields, as a list (an awaitable one for
+    an AsyncClient)."""
+    if isinstance(client, AsyncClient):
+        listing = client.projects.list(**options)
+
+        async def gather() -> list[ProjectPage]:
+            return [page async for page in listing.pages()]
+
+        return gather()
+    return list(client.projects.list(**options).pages())
+
+
+def unused_listing(client: Client | AsyncClient, **options: Any) -> Any:
+    """``client.projects.list(...)`` itself, never iterated (an awaitable of it for an
+    AsyncClient)."""
+    listing = client.projects.list(**options)
+    if isinstance(client, AsyncClient):
+
+        async def unused() -> Any:
+            return listing
+
+        return unused()
+    return listing
 
 
 @dataclass
@@ -134,12 +178,44 @@ class Sdk:
     def __call__(self, operation: Operation, **overrides: Any) -> Any:
         return call(self.flavour, operation, **{**self.options, **overrides})
 
+    def recording(self, operation: Operation, **overrides: Any) -> tuple[Any, list[httpx.URL]]:
+        """What ``operation`` returns, and the URL of every request it sent, in order."""
+        sent: list[httpx.URL] = []
+        transport = (
+            RecordingTransport(sent) if self.flavour == "sync" else AsyncRecordingTransport(sent)
+        )
+        return self(operation, transport=transport, **overrides), sent
+
     def raises(self, error_type: type[E], operation: Operation, **overrides: Any) -> E:
         """The error ``operation`` raises, checked to be ``error_type`` and to hide every key."""
         with pytest.raises(error_type) as caught:
             self(operation, **overrides)
         assert_reveals_no_secret(caught.value, self.secrets)
         return caught.value
+
+
+class RecordingTransport(httpx.HTTPTransport):
+    """The default transport, noting the URL of each request it sends."""
+
+    def __init__(self, sent: list[httpx.URL]) -> None:
+        super().__init__()
+        self.sent = sent
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request.url)
+        return super().handle_request(request)
+
+
+class AsyncRecordingTransport(httpx.AsyncHTTPTransport):
+    """The default async transport, noting the URL of each request it sends."""
+
+    def __init__(self, sent: list[httpx.URL]) -> None:
+        super().__init__()
+        self.sent = sent
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(request.url)
+        return await super().handle_async_request(request)
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -310,26 +386,86 @@ def create_project_named(name: str) -> Operation:
     return lambda client: client.projects.create(name=name)
 
 
-def test_projects_list_pages_with_a_cursor_newest_first(sdk: Sdk) -> None:
+def test_first_page_is_one_page_with_the_cursor_to_continue_from(sdk: Sdk) -> None:
     token = unique_name("paged")
     names = [f"{token}-{number}" for number in range(3)]
     for name in names:
         sdk(create_project_named(name))
 
-    first = sdk(lambda client: client.projects.list(search=token, limit=2))
+    def page(cursor: str | None = None) -> Operation:
+        return lambda client: client.projects.list(
+            search=token, limit=2, cursor=cursor
+        ).first_page()
+
+    first, sent = sdk.recording(page())
+    assert len(sent) == 1
     assert isinstance(first, ProjectPage)
     assert len(first) == 2
     assert [project.name for project in first] == [names[2], names[1]]
     assert isinstance(first.cursor, str) and first.cursor
 
-    second = sdk(lambda client: client.projects.list(search=token, limit=2, cursor=first.cursor))
+    second = sdk(page(first.cursor))
     assert [project.name for project in second] == [names[0]]
 
-    past_end = sdk(lambda client: client.projects.list(search=token, limit=2, cursor=second.cursor))
+    past_end = sdk(page(second.cursor))
     assert (len(past_end), past_end.cursor) == (0, None)
 
-    everything = sdk(lambda client: every_project(client, search=token, page_size=2))
-    assert [project.name for project in everything] == names[::-1]
+
+def test_iterating_a_listing_follows_the_cursors_lazily_limit_to_a_page(
+    sdk: Sdk, live: LiveApi
+) -> None:
+    token = unique_name("paged")
+    names = [f"{token}-{number}" for number in range(5)]
+    for name in names:
+        sdk(create_project_named(name))
+    for number in range(2):  # newer, and not matching the search
+        sdk(create_project_named(unique_name(f"other-{number}")))
+    pages = [live.get("/projects", search=token, limit=2)]
+    for _ in range(2):
+        pages.append(
+            live.get("/projects", search=token, limit=2, cursor=pages[-1]["pagination"]["cursor"])
+        )
+    assert [len(page["projects"]) for page in pages] == [2, 2, 1]
+
+    listing, sent = sdk.recording(lambda client: unused_listing(client, search=token, limit=2))
+    assert sent == [], "nothing is sent before the listing is used"
+    assert (listing.search, listing.limit, listing.cursor) == (token, 2, None)
+
+    everything, sent = sdk.recording(lambda client: every_project(client, search=token, limit=2))
+    assert [project.name for project in everything] == names[::-1], "newest first, each once"
+    assert [project.raw for project in everything] == [
+        project for page in pages for project in page["projects"]
+    ]
+    # The short third page ends the listing: no fourth request for an empty page.
+    assert [dict(url.params) for url in sent] == [
+        {"search": token, "limit": "2"},
+        {"search": token, "limit": "2", "cursor": pages[0]["pagination"]["cursor"]},
+        {"search": token, "limit": "2", "cursor": pages[1]["pagination"]["cursor"]},
+    ]
+
+    first, sent = sdk.recording(lambda client: first_project(client, search=token, limit=2))
+    assert first is not None and first.name == names[4]
+    assert len(sent) == 1, "breaking off after the first project sends no more requests"
+
+    by_page, sent = sdk.recording(lambda client: every_page(client, search=token, limit=2))
+    assert [page.raw for page in by_page] == pages
+    assert len(sent) == 3
+
+    resumed = sdk(
+        lambda client: every_project(
+            client, search=token, limit=2, cursor=pages[0]["pagination"]["cursor"]
+        )
+    )
+    assert [project.name for project in resumed] == names[2::-1], "from the cursor to the end"
+
+
+def test_iterating_a_listing_that_matches_nothing_sends_one_request(sdk: Sdk) -> None:
+    nothing, sent = sdk.recording(
+        lambda client: every_project(client, search=unique_name("none"), limit=2)
+    )
+
+    assert nothing == []
+    assert len(sent) == 1
 
 
 @dataclass(frozen=True)
@@ -355,13 +491,11 @@ def thousand_projects(live: LiveApi) -> ManyProjects:
     return ManyProjects(key, frozenset(ids))
 
 
-@pytest.mark.parametrize("page_size", [100, 37])
-def test_list_all_yields_each_of_1000_projects_exactly_once(
-    sdk: Sdk, thousand_projects: ManyProjects, page_size: int
+@pytest.mark.parametrize("limit", [100, 37])
+def test_iterating_a_listing_yields_each_of_1000_projects_exactly_once(
+    sdk: Sdk, thousand_projects: ManyProjects, limit: int
 ) -> None:
-    listed = sdk(
-        lambda client: every_project(client, page_size=page_size), api_key=thousand_projects.key
-    )
+    listed = sdk(lambda client: every_project(client, limit=limit), api_key=thousand_projects.key)
 
     ids = [project.id for project in listed]
     assert len(ids) == 1000
@@ -617,7 +751,7 @@ IDEMPOTENT = {
         Reply(200, REVOKED_KEY_JSON),
     ),
     "projects.list": Route(
-        lambda client: client.projects.list(limit=5),
+        lambda client: client.projects.list(limit=5).first_page(),
         "GET",
         "/api/v2/projects?limit=5",
         Reply(200, {"projects": [PROJECT_JSON], "pagination": {"cursor": "7"}}),
@@ -679,6 +813,49 @@ def test_creating_renaming_and_deleting_are_never_retried(
 
     assert (error.status, error.code, error.request_id) == (503, "SERVICE_UNAVAILABLE", "fake-503")
     assert fake_api.requests == [(route.method, route.path)]
+
+
+def project_json(number: int) -> Json:
+    return {**PROJECT_JSON, "id": f"misty-lake-{number:08d}", "name": f"misty-{number}"}
+
+
+def test_each_page_of_an_iterated_listing_is_retried_after_503(
+    fake_sdk: Sdk, fake_api: FakeApi
+) -> None:
+    fake_api.script = [
+        Reply(200, {"projects": [project_json(3), project_json(2)], "pagination": {"cursor": "c"}}),
+        unavailable(),
+        Reply(200, {"projects": [project_json(1)], "pagination": {"cursor": "d"}}),
+    ]
+
+    listed = fake_sdk(lambda client: every_project(client, limit=2))
+
+    assert [project.name for project in listed] == ["misty-3", "misty-2", "misty-1"]
+    first, second = (
+        ("GET", "/api/v2/projects?limit=2"),
+        ("GET", "/api/v2/projects?limit=2&cursor=c"),
+    )
+    assert fake_api.requests == [first, second, second]
+
+
+def test_without_a_limit_only_an_empty_page_ends_an_iterated_listing(
+    fake_sdk: Sdk, fake_api: FakeApi
+) -> None:
+    """The server's default page size is its own: a page of one may well not be the last."""
+    fake_api.script = [
+        Reply(200, {"projects": [project_json(2)], "pagination": {"cursor": "c"}}),
+        Reply(200, {"projects": [project_json(1)], "pagination": {"cursor": "d"}}),
+        Reply(200, {"projects": []}),
+    ]
+
+    listed = fake_sdk(lambda client: every_project(client))
+
+    assert [project.name for project in listed] == ["misty-2", "misty-1"]
+    assert [path for _, path in fake_api.requests] == [
+        "/api/v2/projects",
+        "/api/v2/projects?cursor=c",
+        "/api/v2/projects?cursor=d",
+    ]
 
 
 def test_a_read_gives_up_after_max_retries(fake_sdk: Sdk, fake_api: FakeApi) -> None:
