@@ -2,6 +2,8 @@
 
 Written as plain ASGI so it wraps everything, including Starlette's own 404/405 answers, and so an
 unexpected exception still answers in the documented shape with the request id, never a traceback.
+A client that goes away before its request is read is not a crash: nobody is left to answer, and
+the request is logged and counted as status 499 (client closed request), not as a server error.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 import uuid
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from unique import metrics
@@ -20,6 +23,8 @@ from unique.api.errors import error_response
 log = logging.getLogger(__name__)
 
 _PRINTABLE_ID = re.compile(r"[\x20-\x7e]{1,128}")
+# The status nginx made the convention for a request its client abandoned.
+CLIENT_CLOSED_REQUEST = 499
 
 
 def choose_request_id(headers: list[tuple[bytes, bytes]]) -> str:
@@ -93,6 +98,8 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            status = CLIENT_CLOSED_REQUEST
         except Exception:
             log.exception("unhandled error", extra={"request_id": request_id})
             if started:
