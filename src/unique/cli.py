@@ -191,6 +191,24 @@ def create_user(
     typer.echo(run_with_database(settings, work))
 
 
+@admin_app.command("invite")
+def invite(
+    email: Annotated[str, typer.Option(help="The address that may then sign up.")],
+) -> None:
+    """Let an address sign up while UNIQUE_SIGNUP=invite (inviting twice changes nothing)."""
+    from unique import signup
+
+    settings = settings_or_exit()
+
+    async def work(sessions) -> str:  # type: ignore[no-untyped-def]
+        async with sessions.begin() as session:
+            invitation = await signup.invite(session, email)
+            return str(invitation.email)
+
+    invited = run_with_database(settings, work)
+    typer.echo(f"{invited} may now sign up", err=True)
+
+
 @admin_app.command("create-api-key")
 def create_api_key(
     email: Annotated[str, typer.Option(help="Email of the user who will own the key.")],

@@ -11,12 +11,23 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 DEFAULT_REGIONS = ("aws-us-east-2", "aws-us-west-2", "aws-eu-central-1")
 DEFAULT_SQLITE_PATH = Path("var") / "unique.db"
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class SignupMode(StrEnum):
+    """Who may create an account from the Console's sign-up page."""
+
+    OPEN = "open"
+    # Only an address with an invitation (``unique admin invite``).
+    INVITE = "invite"
+    # Nobody: operators create accounts with ``unique admin create-user``.
+    CLOSED = "closed"
 
 
 class SettingsError(ValueError):
@@ -40,6 +51,8 @@ class Settings:
     auth_failures_per_minute: int = 30
     projects_limit: int = 10_000
     last_use_flush_seconds: float = 1.0
+    signup: SignupMode = SignupMode.OPEN
+    signups_per_hour: int = 10
 
     @property
     def async_database_url(self) -> str:
@@ -148,6 +161,17 @@ def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be on or off (got {raw!r})")
 
 
+def _signup_mode(env: Mapping[str, str], name: str) -> SignupMode:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return Settings.signup
+    try:
+        return SignupMode(raw.strip().lower())
+    except ValueError:
+        choices = ", ".join(mode.value for mode in SignupMode)
+        raise SettingsError(f"{name} must be one of {choices} (got {raw!r})") from None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read every ``UNIQUE_*`` variable; raise SettingsError naming the first bad one."""
     env = os.environ if env is None else env
@@ -178,4 +202,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         last_use_flush_seconds=_float(
             env, "UNIQUE_LAST_USE_FLUSH_SECONDS", Settings.last_use_flush_seconds, 0.05
         ),
+        signup=_signup_mode(env, "UNIQUE_SIGNUP"),
+        signups_per_hour=_int(env, "UNIQUE_SIGNUPS_PER_HOUR", Settings.signups_per_hour, 1, 10**9),
     )

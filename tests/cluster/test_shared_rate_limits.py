@@ -93,3 +93,35 @@ def test_the_burst_limit_is_shared_and_survives_a_redis_outage(
             client.close()
         for node in nodes:
             node.stop()
+
+
+def failed_sign_ins(nodes: list[str], email: str, count: int) -> list[int]:
+    """``count`` wrong passwords for ``email``, alternating over the nodes, each from a fresh
+    client (so also over each node's worker processes)."""
+    statuses = []
+    for index in range(count):
+        with httpx.Client(base_url=nodes[index % len(nodes)], timeout=10) as browser:
+            form = browser.get("/login").text
+            token = form.split('name="csrf_token" value="')[1].split('"')[0]
+            answer = browser.post(
+                "/login", data={"email": email, "password": "guess", "csrf_token": token}
+            )
+            statuses.append(answer.status_code)
+    return statuses
+
+
+@pytest.mark.parametrize("database_kind", ["postgresql"])
+def test_failed_sign_ins_are_counted_across_nodes_and_workers(
+    database_url: str, tmp_path: Path, redis_server: RedisServer
+) -> None:
+    bootstrap_user(database_url, email="sam@example.com")
+    env = {"UNIQUE_REDIS_URL": redis_server.url}
+    nodes = [
+        ServerProcess(database_url, tmp_path / f"node{i}.log", workers=2, env=env) for i in range(2)
+    ]
+    try:
+        statuses = failed_sign_ins([node.base_url for node in nodes], "sam@example.com", 7)
+        assert statuses == [400] * 5 + [429] * 2
+    finally:
+        for node in nodes:
+            node.stop()

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from unique.config import SettingsError, load_settings, to_async_url
+from unique.config import SettingsError, SignupMode, load_settings, to_async_url
 
 
 def test_defaults_run_on_sqlite_under_var() -> None:
@@ -52,8 +52,19 @@ def test_trusted_proxies_accept_addresses_and_ranges() -> None:
         ("UNIQUE_RATE_LIMITS", "maybe"),
         ("UNIQUE_RATE_LIMIT_PER_MINUTE", "-1"),
         ("UNIQUE_AUTH_FAILURES_PER_MINUTE", "lots"),
+        ("UNIQUE_SIGNUP", "invited"),
+        ("UNIQUE_SIGNUPS_PER_HOUR", "0"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({name: value})
+
+
+@pytest.mark.parametrize(
+    ("value", "mode"),
+    [("", SignupMode.OPEN), ("open", SignupMode.OPEN), ("Invite", SignupMode.INVITE),
+     ("closed", SignupMode.CLOSED)],
+)  # fmt: skip
+def test_sign_up_is_open_unless_the_operator_says_otherwise(value: str, mode: SignupMode) -> None:
+    assert load_settings({"UNIQUE_SIGNUP": value}).signup is mode

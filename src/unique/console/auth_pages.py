@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from unique import accounts
+from unique import signup as signup_policy
 from unique.api.deps import Database
 from unique.api.guard import request_address
 from unique.console.web import (
@@ -46,11 +47,32 @@ async def home(login: CurrentLogin) -> Response:
     return RedirectResponse("/projects" if login else "/login", status_code=303)
 
 
+def _auth_page(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    """A sign-in or sign-up page; both show sign-up only as far as the deployment allows it."""
+    mode = runtime_of(request).settings.signup
+    return anonymous_page(request, template, status_code, signup=mode.value, **context)
+
+
+def _too_many(
+    request: Request, template: str, wait: int, attempts: str, **context: Any
+) -> Response:
+    minutes = max(1, round(wait / 60))
+    response = _auth_page(
+        request,
+        template,
+        429,
+        error=f"Too many {attempts} attempts. Try again in {minutes} minute(s).",
+        **context,
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @router.get("/login")
 async def login_page(request: Request, login: CurrentLogin) -> Response:
     if login:
         return RedirectResponse("/projects", status_code=303)
-    return anonymous_page(request, "login.html", email="")
+    return _auth_page(request, "login.html", email="")
 
 
 @router.post("/login")
@@ -64,27 +86,22 @@ async def login(
     check_anonymous_csrf(request, csrf_token)
     runtime = runtime_of(request)
     address = request_address(request, runtime)
-    account_key = accounts.normalize_email(email)
-    wait = runtime.login_failures_by_account.retry_after(
-        account_key
-    ) or runtime.login_failures_by_address.retry_after(address)
+    by_pair_window = runtime.throttles.login_failures_by_account_and_address
+    by_address_window = runtime.throttles.login_failures_by_address
+    # Failures count per account *and* address, and per address: a stranger's guesses never
+    # lock the owner out of their own address.
+    by_pair = await by_pair_window.reserve(f"{accounts.normalize_email(email)}|{address}")
+    by_address = await by_address_window.reserve(address)
+    wait = by_pair.retry_after or by_address.retry_after
     if wait:
-        minutes = max(1, round(wait / 60))
-        return anonymous_page(
-            request,
-            "login.html",
-            status_code=429,
-            email=email,
-            error=f"Too many failed sign-in attempts. Try again in {minutes} minute(s).",
-        )
+        await by_pair_window.release(by_pair)
+        await by_address_window.release(by_address)
+        return _too_many(request, "login.html", wait, "failed sign-in", email=email)
     user = await accounts.check_login(session, email, password)
     if user is None:
-        runtime.login_failures_by_account.fail(account_key)
-        runtime.login_failures_by_address.fail(address)
-        return anonymous_page(
-            request, "login.html", status_code=400, email=email, error=LOGIN_FAILED
-        )
-    runtime.login_failures_by_account.clear(account_key)
+        return _auth_page(request, "login.html", 400, email=email, error=LOGIN_FAILED)
+    await by_pair_window.clear(by_pair.key)
+    await by_address_window.release(by_address)
     previous = request.cookies.get(SESSION_COOKIE)
     if previous:
         await accounts.end_console_session(session, previous)
@@ -97,7 +114,7 @@ async def login(
 async def signup_page(request: Request, login: CurrentLogin) -> Response:
     if login:
         return RedirectResponse("/projects", status_code=303)
-    return anonymous_page(request, "signup.html", values={}, errors={})
+    return _auth_page(request, "signup.html", values={}, errors={})
 
 
 @router.post("/signup")
@@ -111,35 +128,45 @@ async def signup(
 ) -> Response:
     check_anonymous_csrf(request, csrf_token)
     runtime = runtime_of(request)
+    address = request_address(request, runtime)
     values = {"name": name, "email": email}
+    window = runtime.throttles.signups_by_address
+    # Counted before the work: each sign-up costs an Argon2 hash, on purpose slow.
+    attempt = await window.reserve(address)
+    if attempt.retry_after:
+        return _too_many(
+            request, "signup.html", attempt.retry_after, "sign-up", values=values, errors={}
+        )
     try:
+        await signup_policy.admit(session, runtime.settings.signup, email)
         user = await accounts.create_user(
             session,
             email=email,
             name=name,
             password=password,
             projects_limit=runtime.settings.projects_limit,
-            source_addr=request_address(request, runtime),
+            source_addr=address,
+        )
+    except signup_policy.SignupRefused as refused:
+        await window.release(attempt)
+        return _auth_page(
+            request, "signup.html", 403, values=values, errors={}, error=refused.message
         )
     except InvalidInput as error:
-        return anonymous_page(
-            request,
-            "signup.html",
-            status_code=400,
-            values=values,
-            errors={error.field: error.message},
+        # A typo costs no hash: it does not count against the address.
+        await window.release(attempt)
+        return _auth_page(
+            request, "signup.html", 400, values=values, errors={error.field: error.message}
         )
     except Conflict:
-        return anonymous_page(
+        return _auth_page(
             request,
             "signup.html",
-            status_code=400,
+            400,
             values=values,
             errors={"email": "An account with this email already exists. Sign in instead."},
         )
-    token = await accounts.start_console_session(
-        session, user, source_addr=request_address(request, runtime)
-    )
+    token = await accounts.start_console_session(session, user, source_addr=address)
     await session.commit()
     return _signed_in(request, token)
 

@@ -157,6 +157,18 @@ class AuditEvent(Base):
     source_addr: Mapped[str] = mapped_column(String(MAX_ADDRESS_LENGTH), default="")
 
 
+class Invitation(Base):
+    """An address allowed to sign up while sign-up is by invitation (``UNIQUE_SIGNUP=invite``)."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254))
+    email_normalized: Mapped[str] = mapped_column(String(254), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
 class InstanceSetting(Base):
     """Deployment-wide values generated once and shared by every node (e.g. the signing secret)."""
 
