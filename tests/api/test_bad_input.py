@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -152,6 +154,32 @@ async def test_malformed_json_is_400(
 
 
 @pytest.mark.parametrize(
+    "encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"]
+)
+async def test_a_json_body_not_encoded_as_utf8_is_400(
+    service: Service, account: Account, unchanged: None, encoding: str
+) -> None:
+    """Python's JSON parser would read these; the contract says UTF-8, so nothing else is read."""
+    bodies = {"/api_keys": {"key_name": "k"}, "/projects": {"project": {"name": "p"}}}
+    for path, body in bodies.items():
+        response = await service.client.post(
+            path, content=json.dumps(body).encode(encoding), headers={**account.headers, **JSON}
+        )
+        assert_error(response, 400)
+
+
+async def test_a_json_body_with_a_utf8_byte_order_mark_is_read(
+    service: Service, account: Account
+) -> None:
+    content = json.dumps({"key_name": "marked"}).encode("utf-8-sig")
+    response = await service.client.post(
+        "/api_keys", content=content, headers={**account.headers, **JSON}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "marked"
+
+
+@pytest.mark.parametrize(
     "content",
     [
         pytest.param(json_bytes([{"key_name": "k"}]), id="list"),
@@ -237,6 +265,26 @@ async def test_a_key_name_with_control_characters_is_400_naming_it(
 ) -> None:
     response = await service.client.post(
         "/api_keys", content=content, headers={**account.headers, **JSON}
+    )
+    assert_error(response, 400, field="key_name")
+
+
+INVISIBLE_OR_REORDERING_NAMES = [
+    pytest.param("\u200b", id="zero-width-space"),
+    pytest.param("\u200b\u200c\u200d\u2060\ufeff", id="only-zero-width-characters"),
+    pytest.param(" \u200b \u3000\u2060 ", id="zero-width-among-spaces"),
+    pytest.param("\u00ad\U000e0041", id="soft-hyphen-and-tag"),
+    pytest.param("invoice\u202etxt.exe", id="right-to-left-override"),
+    pytest.param("admin\u2066key\u2069", id="left-to-right-isolate"),
+]
+
+
+@pytest.mark.parametrize("key_name", INVISIBLE_OR_REORDERING_NAMES)
+async def test_a_key_name_that_shows_nothing_or_reorders_text_is_400_naming_it(
+    service: Service, account: Account, unchanged: None, key_name: str
+) -> None:
+    response = await service.client.post(
+        "/api_keys", json={"key_name": key_name}, headers=account.headers
     )
     assert_error(response, 400, field="key_name")
 
@@ -391,6 +439,35 @@ async def test_a_key_id_that_is_not_an_int64_is_400_naming_it(
     assert_error(response, 400, field="key_id")
 
 
+NON_CANONICAL_INTEGERS = [
+    pytest.param("0{}", id="leading-zero"),
+    pytest.param("+{}", id="plus-sign"),
+    pytest.param("{}.0", id="decimal-point"),
+    pytest.param("{}_0", id="underscore"),
+    pytest.param(" {}", id="leading-space"),
+    pytest.param("{} ", id="trailing-space"),
+    pytest.param("{}\n", id="trailing-newline"),
+    pytest.param("\t{}", id="leading-tab"),
+]
+
+
+@pytest.mark.parametrize("spelling", NON_CANONICAL_INTEGERS)
+async def test_a_key_id_not_written_as_a_plain_decimal_is_400_naming_it(
+    service: Service, account: Account, unchanged: None, spelling: str
+) -> None:
+    """Only ``str(int)``'s form names a key: the account's own key, spelled otherwise, stays."""
+    key_id = quote(spelling.format(account.key_id), safe="+")
+    response = await service.client.delete(f"/api_keys/{key_id}", headers=account.headers)
+    assert_error(response, 400, field="key_id")
+
+
+async def test_minus_zero_is_not_a_key_id(
+    service: Service, account: Account, unchanged: None
+) -> None:
+    response = await service.client.delete("/api_keys/-0", headers=account.headers)
+    assert_error(response, 400, field="key_id")
+
+
 async def test_an_empty_key_id_is_an_unknown_route(
     service: Service, account: Account, unchanged: None
 ) -> None:
@@ -447,6 +524,16 @@ async def test_a_bad_projects_query_parameter_is_400_naming_it(
 ) -> None:
     response = await service.client.get(f"/projects?{query}", headers=account.headers)
     assert_error(response, 400, field=field)
+
+
+@pytest.mark.parametrize("spelling", NON_CANONICAL_INTEGERS)
+async def test_a_limit_not_written_as_a_plain_decimal_is_400_naming_it(
+    service: Service, account: Account, project_id: str, unchanged: None, spelling: str
+) -> None:
+    response = await service.client.get(
+        "/projects", params={"limit": spelling.format(5)}, headers=account.headers
+    )
+    assert_error(response, 400, field="limit")
 
 
 async def test_projects_limit_bounds_1_and_400_are_accepted(
@@ -515,6 +602,19 @@ async def test_a_bad_project_rename_is_400_naming_the_field(
         f"/projects/{project_id}", json=body, headers=account.headers
     )
     assert_error(response, 400, field=field)
+
+
+@pytest.mark.parametrize("name", INVISIBLE_OR_REORDERING_NAMES)
+async def test_a_project_name_that_shows_nothing_or_reorders_text_is_400_naming_it(
+    service: Service, account: Account, project_id: str, unchanged: None, name: str
+) -> None:
+    body = {"project": {"name": name}}
+    created = await service.client.post("/projects", json=body, headers=account.headers)
+    assert_error(created, 400, field="name")
+    renamed = await service.client.patch(
+        f"/projects/{project_id}", json=body, headers=account.headers
+    )
+    assert_error(renamed, 400, field="name")
 
 
 @pytest.mark.parametrize(
@@ -703,6 +803,40 @@ async def test_the_bearer_scheme_is_case_insensitive(
 async def test_control_characters_in_search_are_refused(service: Service, account: Account) -> None:
     response = await service.client.get("/projects?search=%00", headers=account.headers)
     assert_error(response, 400, field="search")
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        pytest.param("analytics", id="word"),
+        pytest.param("ünï 🔑", id="unicode"),
+        pytest.param("\u200b", id="zero-width-space"),
+        pytest.param("a\x00b", id="nul"),
+        pytest.param("a\x1fb", id="c0-control"),
+        pytest.param("a\x7fb", id="delete"),
+        pytest.param("a\x85b", id="c1-next-line"),
+        pytest.param("a\x9fb", id="c1-last"),
+    ],
+)
+async def test_the_document_says_which_searches_are_refused(
+    service: Service, account: Account, search: str
+) -> None:
+    """The search parameter's published schema allows exactly the searches the server answers,
+    and every other one answers the 400 the document declares, in the error shape."""
+    document = (await service.client.get("/openapi.json")).json()
+    listing = document["paths"]["/api/v2/projects"]["get"]
+    (parameter,) = [p for p in listing["parameters"] if p["name"] == "search"]
+    assert listing["responses"]["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+    allowed = re.search(parameter["schema"]["pattern"], search) is not None
+    response = await service.client.get(
+        "/projects", params={"search": search}, headers=account.headers
+    )
+    if allowed:
+        assert response.status_code == 200, response.text
+    else:
+        assert_error(response, 400, field="search")
 
 
 async def test_the_create_response_is_never_cached(service: Service, account: Account) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -234,3 +236,133 @@ def test_the_cookie_is_secure_behind_a_trusted_tls_proxy(database_url: str, tmp_
         assert "Secure" in session_cookie
     finally:
         node.stop()
+
+
+def form_token(html: str) -> str:
+    return html.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+@contextmanager
+def signed_in_client(server: ConsoleServer, email: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url) as client:
+        token = form_token(client.get("/login").text)
+        signed_in = client.post(
+            "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        yield client
+
+
+def assert_console_headers(response: httpx.Response) -> None:
+    policy = response.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in policy, (response.request.url, response.headers)
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers.get("x-frame-options") == "DENY"
+    assert response.headers.get("x-content-type-options") == "nosniff"
+    assert response.headers.get("cache-control") == "no-store"
+
+
+def test_every_console_answer_carries_the_security_headers(server: ConsoleServer) -> None:
+    """Pages, assets and refusals alike, including those no page handler writes."""
+    server.create_user("sam@example.com")
+    with signed_in_client(server, "sam@example.com") as client:
+        token = form_token(client.get("/settings/api-keys").text)
+        answers = {
+            "page": client.get("/projects"),
+            "redirect": client.get("/"),
+            "asset": client.get("/static/console.css"),
+            "missing asset": client.get("/static/missing.css"),
+            "unknown path": client.get("/nope"),
+            "wrong method": client.put("/projects"),
+            "form too long": client.post(
+                "/settings/api-keys", data={"key_name": "k" * 2000, "csrf_token": token}
+            ),
+            "bad path parameter": client.post(
+                "/projects/NOT_AN_ID/delete", data={"csrf_token": token}
+            ),
+            "bad query parameter": client.get("/projects", params={"search": "s" * 300}),
+            "forged form": client.post("/settings/api-keys", data={"key_name": "forged"}),
+        }
+    statuses = {name: answer.status_code for name, answer in answers.items()}
+    assert statuses == {
+        "page": 200,
+        "redirect": 303,
+        "asset": 200,
+        "missing asset": 404,
+        "unknown path": 404,
+        "wrong method": 405,
+        "form too long": 400,
+        "bad path parameter": 400,
+        "bad query parameter": 400,
+        "forged form": 403,
+    }
+    for answer in answers.values():
+        assert_console_headers(answer)
+
+
+def test_a_refused_console_request_answers_with_a_page_naming_the_field(
+    server: ConsoleServer,
+) -> None:
+    server.create_user("sam@example.com")
+    with signed_in_client(server, "sam@example.com") as client:
+        token = form_token(client.get("/settings/api-keys").text)
+        too_long = client.post(
+            "/settings/api-keys", data={"key_name": "k" * 2000, "csrf_token": token}
+        )
+        long_search = client.get("/projects", params={"search": "s" * 300})
+    for answer, field in ((too_long, "key_name"), (long_search, "search")):
+        assert answer.status_code == 400
+        assert answer.headers["content-type"].startswith("text/html")
+        assert f"Invalid value for &#39;{field}&#39;" in answer.text
+        assert "Back to the Console" in answer.text
+
+
+NON_CANONICAL_SPELLINGS = ["0{}", "+{}", "{}.0", "{}_0", "%20{}", "{}%0A"]
+
+
+def test_a_key_id_not_written_as_a_plain_decimal_revokes_nothing(server: ConsoleServer) -> None:
+    server.create_user("sam@example.com")
+    key = server.create_key("sam@example.com", "kept")
+    (listed,) = server.api("GET", "/api_keys", key).json()
+    with signed_in_client(server, "sam@example.com") as client:
+        token = form_token(client.get("/settings/api-keys").text)
+        for spelling in NON_CANONICAL_SPELLINGS:
+            key_id = spelling.format(listed["id"])
+            answer = client.post(f"/settings/api-keys/{key_id}/revoke", data={"csrf_token": token})
+            assert answer.status_code == 400, spelling
+            assert "Invalid value for &#39;key_id&#39;" in answer.text
+    assert server.api("GET", "/users/me", key).status_code == 200
+
+
+INVISIBLE_OR_REORDERING_NAMES = ["\u200b\u200c\u200d", " \ufeff\u2060 ", "invoice\u202etxt.exe"]
+
+
+def test_console_forms_refuse_names_that_show_nothing_or_reorder_text(
+    server: ConsoleServer,
+) -> None:
+    server.create_user("sam@example.com")
+    bootstrap = server.create_key("sam@example.com", "bootstrap")
+    with signed_in_client(server, "sam@example.com") as client:
+        token = form_token(client.get("/settings/api-keys").text)
+        created = client.post("/projects", data={"name": "plain", "csrf_token": token})
+        project_id = created.headers["location"].rsplit("project=", 1)[1]
+        for name in INVISIBLE_OR_REORDERING_NAMES:
+            key = client.post("/settings/api-keys", data={"key_name": name, "csrf_token": token})
+            project = client.post("/projects", data={"name": name, "csrf_token": token})
+            renamed = client.post(
+                f"/projects/{project_id}/rename", data={"name": name, "csrf_token": token}
+            )
+            for refused, field in ((key, "key_name"), (project, "name"), (renamed, "name")):
+                assert refused.status_code == 400, (name, field)
+                assert f"{field} must" in refused.text, (name, field)
+    listed_keys = server.api("GET", "/api_keys", bootstrap).json()
+    assert [listed["name"] for listed in listed_keys] == ["bootstrap"]
+    listed_projects = server.api("GET", "/projects", bootstrap).json()["projects"]
+    assert [listed["name"] for listed in listed_projects] == ["plain"]
+    with httpx.Client(base_url=server.url) as anonymous:
+        for name in INVISIBLE_OR_REORDERING_NAMES:
+            signup_token = form_token(anonymous.get("/signup").text)
+            form = {"name": name, "email": "new@example.com", "password": PASSWORD}
+            signup = anonymous.post("/signup", data={**form, "csrf_token": signup_token})
+            assert signup.status_code == 400, name
+            assert "name must" in signup.text, name

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from unique.api.direct import Handler, direct_handler
 from unique.api.errors import install_error_handlers
 from unique.api.request_context import RequestContextMiddleware
-from unique.api.schemas import json_response
+from unique.api.schemas import CANONICAL_INTEGER, json_response
 
 
 async def caller_name(request: Request) -> str:
@@ -22,7 +22,7 @@ async def caller_name(request: Request) -> str:
 
 async def listing(
     caller: Annotated[str, Depends(caller_name)],
-    limit: Annotated[int, Query(ge=1, le=400)] = 10,
+    limit: Annotated[int, Query(ge=1, le=400), CANONICAL_INTEGER] = 10,
     cursor: Annotated[str | None, Query(pattern="^[0-9]{1,18}$")] = None,
     search: Annotated[str | None, Query(max_length=8)] = None,
 ) -> Response:
@@ -67,6 +67,12 @@ def _comparable(response: httpx.Response) -> tuple[int, Any]:
         "limit=401",
         "limit=x",
         "limit=1.5",
+        "limit=05",
+        "limit=%2B5",
+        "limit=5.0",
+        "limit=1_0",
+        "limit=%205",
+        "limit=5%0A",
         "limit=",
         f"limit={10**30}",
         "cursor=abc",

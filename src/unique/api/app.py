@@ -11,17 +11,19 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
+from unique.api.docs import install_docs
 from unique.api.errors import install_error_handlers
 from unique.api.guard import BEARER_SCHEME, BEARER_SECURITY_SCHEME
 from unique.api.request_context import RequestContextMiddleware
 from unique.api.routes import api_keys, operations, projects, users
 from unique.config import Settings, load_settings
 from unique.console import auth_pages, key_pages, project_pages
-from unique.console.web import STATIC_DIRECTORY
+from unique.console.web import STATIC_DIRECTORY, ConsoleSecurityHeaders
 from unique.logs import skip_unused_record_details
 from unique.runtime import Runtime
 
 API_PREFIX = "/api/v2"
+OPENAPI_URL = f"{API_PREFIX}/openapi.json"
 
 
 def create_server_app() -> FastAPI:
@@ -49,17 +51,19 @@ def create_app(settings: Settings, *, owns_process: bool = False) -> FastAPI:
         title="Unique API",
         version="2.0",
         description="Manage API keys and projects of your Unique account.",
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
         redirect_slashes=False,
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(ConsoleSecurityHeaders, api_prefix=API_PREFIX)
     install_error_handlers(app)
     for module in (api_keys, projects, users):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(operations.router)
+    install_docs(app, API_PREFIX, OPENAPI_URL)
     for console in (auth_pages, project_pages, key_pages):
         app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static")

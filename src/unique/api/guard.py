@@ -62,6 +62,24 @@ async def read_body_within_limit(request: Request) -> None:
     request._body = b"".join(chunks)
 
 
+async def check_body_is_utf8(request: Request) -> None:
+    """JSON travels as UTF-8 (RFC 8259 §8.1), but the JSON parser would also take UTF-16 and
+    UTF-32, which it recognises by a byte-order mark (never valid UTF-8) or by zero bytes among
+    the first ones. Zero bytes cannot appear in a UTF-8 JSON text at all, so refusing them and
+    invalid UTF-8 leaves the parser nothing else to guess."""
+    body = await request.body()
+    if b"\x00" in body or not _valid_utf8(body):
+        raise InvalidInput("body", "The request body must be JSON encoded as UTF-8.")
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _failure_reason(token: str | None) -> str:
     if token is None:
         return "missing"
@@ -207,6 +225,7 @@ class AuthenticatedRoute(APIRoute):
             await read_body_within_limit(request)
             caller, limit_headers = await self.identify(request, runtime)
             check_query_parameters(request, declared)
+            await check_body_is_utf8(request)
             request.state.caller = caller
             response = await handler(request)
             response.headers.update(limit_headers)

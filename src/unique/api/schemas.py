@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 
 from unique.api_keys import KEY_NAME_MAX_LENGTH, clean_key_name
 from unique.errors import InvalidInput
+from unique.names import BIDI_CONTROLS, FORMAT_CHARACTERS
 from unique.projects import PG_VERSIONS, PROJECT_NAME_MAX_LENGTH, clean_project_name
 
 
@@ -57,6 +59,23 @@ def _whole_number(value: object) -> object:
     return value
 
 
+# An integer in a path or query is written the one way str(int) writes it. Lax parsing would also
+# take "01", "+1", "1.0", "1_000", " 1" or "1\n": several spellings of one resource or page, which
+# caches, logs and rate limits count apart, and typos answered as if they were meant.
+_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
+
+
+def _canonical_integer(value: object) -> object:
+    if isinstance(value, str) and not _CANONICAL_INTEGER.fullmatch(value):
+        raise ValueError("must be an integer in plain decimal digits, like 42")
+    return value
+
+
+# Marks an int parameter of a path or query as accepting only the canonical form:
+# ``Annotated[int, Query(ge=1), CANONICAL_INTEGER]``. It goes after the Path or Query, whose bounds
+# would otherwise be left out of the OpenAPI document.
+CANONICAL_INTEGER = BeforeValidator(_canonical_integer)
+
 PgVersion = Annotated[
     int,
     BeforeValidator(_whole_number),
@@ -64,15 +83,23 @@ PgVersion = Annotated[
     WithJsonSchema({"type": "integer", "minimum": PG_VERSIONS[0], "maximum": PG_VERSIONS[-1]}),
 ]
 
-# What the name rules in unique.names accept: no control characters, something besides spaces.
-_NAME_PATTERN = (
-    r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+# What the name rules in unique.names accept: no control characters, no bidirectional controls,
+# and something besides spaces and format characters.
+_CONTROLS = r"\u0000-\u001f\u007f-\u009f"
+_BIDI_CONTROLS = "".join(sorted(BIDI_CONTROLS))
+NAME_PATTERN = (
+    f"^[^{_CONTROLS}{_BIDI_CONTROLS}]*"
+    f"[^\\s{_CONTROLS}{FORMAT_CHARACTERS}]"
+    f"[^{_CONTROLS}{_BIDI_CONTROLS}]*$"
 )
+
+# What free text such as a search accepts: anything but control characters.
+NO_CONTROLS_PATTERN = f"^[^{_CONTROLS}]*$"
 
 
 def _name_schema(max_length: int) -> WithJsonSchema:
     return WithJsonSchema(
-        {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": _NAME_PATTERN}
+        {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": NAME_PATTERN}
     )
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from unique import api_keys, keys
 from unique.api.deps import Database
 from unique.api.guard import request_address
+from unique.api.schemas import CANONICAL_INTEGER
 from unique.console.web import (
     ConsoleRoute,
     CurrentLogin,
@@ -56,7 +57,7 @@ async def _keys_page(
     keys = await api_keys.list_active_keys(runtime_of(request).reads, login.user.id)
     revoked_notice = None
     revoked_id = request.query_params.get("revoked", "")
-    if re.fullmatch(r"[0-9]{1,18}", revoked_id):
+    if re.fullmatch(r"[1-9][0-9]{0,17}", revoked_id):
         revoked_notice = await api_keys.revoked_key_name(session, login.user.id, int(revoked_id))
     return render(
         request,
@@ -125,7 +126,7 @@ async def create_api_key(
 @router.post("/settings/api-keys/{key_id}/revoke")
 async def revoke_api_key(
     request: Request,
-    key_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    key_id: Annotated[int, Path(ge=1, le=2**63 - 1), CANONICAL_INTEGER],
     session: Database,
     login: CurrentLogin,
     csrf_token: Annotated[str, Form(max_length=128)] = "",

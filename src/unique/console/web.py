@@ -16,13 +16,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from unique import accounts
 from unique.accounts import ConsoleLogin
 from unique.api.deps import Database
-from unique.api.errors import ApiError
+from unique.api.errors import ApiError, describe_validation_error
 from unique.api.guard import read_body_within_limit
 from unique.api.schemas import rfc3339
 from unique.net import is_trusted_proxy
@@ -63,7 +66,7 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class ConsoleRoute(APIRoute):
-    """A Console page: bounded form bodies and the security headers on every answer."""
+    """A Console page: bounded form bodies, and a page, not JSON, when a request is refused."""
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
@@ -77,10 +80,36 @@ class ConsoleRoute(APIRoute):
                     request, "error.html", status_code=error.status, message=error.message
                 )
                 response.headers.update(error.headers)
-            response.headers.update(SECURITY_HEADERS)
+            except RequestValidationError as error:
+                message = describe_validation_error(error, request.headers.get("content-type", ""))
+                response = render(request, "error.html", status_code=400, message=message)
             return response
 
         return console_handler
+
+
+class ConsoleSecurityHeaders:
+    """Puts the security headers on every answer outside the API: the Console's pages and assets,
+    and also what no page wrote (an unknown path, a wrong method, a crash turned into an error),
+    so that no answer of the Console's origin can be framed, cached or run as a script."""
+
+    def __init__(self, app: ASGIApp, api_prefix: str) -> None:
+        self.app = app
+        self.api_prefix = api_prefix
+        self.api_paths = f"{api_prefix}/"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path == self.api_prefix or path.startswith(self.api_paths):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(SECURITY_HEADERS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def runtime_of(request: Request) -> Runtime:

@@ -10,6 +10,7 @@ from unique import api_keys
 from unique.api.deps import ERROR_RESPONSES, CurrentCaller, CurrentRuntime, Database
 from unique.api.guard import AuthenticatedRoute
 from unique.api.schemas import (
+    CANONICAL_INTEGER,
     ApiKeyCreated,
     ApiKeyCreateRequest,
     ApiKeyListItem,
@@ -24,7 +25,11 @@ router = APIRouter(
     responses=ERROR_RESPONSES,
 )
 
-KeyId = Annotated[int, Path(ge=-(2**63), le=2**63 - 1, description="The key's id (int64).")]
+KeyId = Annotated[
+    int,
+    Path(ge=-(2**63), le=2**63 - 1, description="The key's id (int64)."),
+    CANONICAL_INTEGER,
+]
 
 
 @router.post("", operation_id="createApiKey", summary="Create an API key")

@@ -11,6 +11,8 @@ from unique import accounts, projects
 from unique.api.deps import ERROR_RESPONSES, CurrentCaller, CurrentRuntime, Database
 from unique.api.guard import AuthenticatedRoute
 from unique.api.schemas import (
+    CANONICAL_INTEGER,
+    NO_CONTROLS_PATTERN,
     ProjectCreateRequest,
     ProjectDetail,
     ProjectResponse,
@@ -86,11 +88,17 @@ def _detail(project: Project, proxy_domain: str) -> ProjectDetail:
 async def list_projects(
     caller: CurrentCaller,
     runtime: CurrentRuntime,
-    limit: Annotated[int, Query(ge=1, le=400)] = 10,
+    limit: Annotated[int, Query(ge=1, le=400), CANONICAL_INTEGER] = 10,
     cursor: Annotated[
         str | None, Query(pattern=f"^{projects.CURSOR_PATTERN.pattern}$", description="Opaque.")
     ] = None,
-    search: Annotated[str | None, Query(max_length=projects.SEARCH_MAX_LENGTH)] = None,
+    search: Annotated[
+        str | None,
+        Query(
+            max_length=projects.SEARCH_MAX_LENGTH,
+            json_schema_extra={"pattern": NO_CONTROLS_PATTERN},
+        ),
+    ] = None,
 ) -> Response:
     """Your projects, newest first, a page at a time (repeat `search` and `limit` with `cursor`)."""
     page = await projects.list_projects(

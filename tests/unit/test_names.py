@@ -1,0 +1,101 @@
+"""Names of keys, projects and users show what they are: nothing invisible, nothing reordered.
+
+Zero-width and other format characters (Unicode category Cf) and whitespace show nothing, so a
+name made only of them looks empty in the Console; bidirectional overrides and isolates reorder
+the text around them, so a name holding one can pass for another. Both are refused.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+
+import pytest
+
+from unique.api.schemas import NAME_PATTERN
+from unique.errors import InvalidInput
+from unique.names import FORMAT_CHARACTERS, clean_name
+
+BIDI_CONTROLS = [
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+]
+
+
+def accepts(name: str) -> bool:
+    try:
+        clean_name(name, field="name", max_length=64)
+    except InvalidInput:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("\u200b", id="zero-width-space"),
+        pytest.param("\u200c\u200d", id="zero-width-non-joiner-and-joiner"),
+        pytest.param("\u2060", id="word-joiner"),
+        pytest.param("\ufeff", id="byte-order-mark"),
+        pytest.param("\u00ad", id="soft-hyphen"),
+        pytest.param("\U000e0041\U000e0042", id="tag-characters"),
+        pytest.param(" \u200b\u3000\u2060 ", id="format-characters-among-spaces"),
+    ],
+)
+def test_a_name_of_only_invisible_characters_is_refused(name: str) -> None:
+    with pytest.raises(InvalidInput, match="visible") as refused:
+        clean_name(name, field="key_name", max_length=64)
+    assert refused.value.field == "key_name"
+
+
+@pytest.mark.parametrize("control", BIDI_CONTROLS, ids=lambda char: f"U+{ord(char):04X}")
+def test_a_name_with_a_bidirectional_control_is_refused(control: str) -> None:
+    with pytest.raises(InvalidInput, match="bidirectional") as refused:
+        clean_name(f"invoice{control}txt.exe", field="name", max_length=64)
+    assert refused.value.field == "name"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("\U0001f468\u200d\U0001f469\u200d\U0001f467", id="emoji-joined-by-zwj"),
+        pytest.param("co\u00adoperation", id="soft-hyphen-inside"),
+        pytest.param("\u05e9\u05dc\u05d5\u05dd team", id="right-to-left-script"),
+        pytest.param("\u200bvisible", id="zero-width-space-before-text"),
+    ],
+)
+def test_invisible_characters_beside_visible_ones_are_kept(name: str) -> None:
+    assert clean_name(name, field="name", max_length=64) == name
+
+
+def test_every_format_character_of_this_python_counts_as_invisible() -> None:
+    format_characters = [
+        chr(code) for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"
+    ]
+    assert [char for char in format_characters if accepts(f" {char}{char} ")] == []
+
+
+def test_the_published_name_pattern_accepts_exactly_what_clean_name_accepts() -> None:
+    """The OpenAPI document's pattern for names states the same rule, for each character of the
+    Basic Multilingual Plane and each format character beyond it, alone and inside a name."""
+    pattern = re.compile(NAME_PATTERN)
+    characters = [
+        *(chr(code) for code in range(0x10000) if not 0xD800 <= code <= 0xDFFF),
+        *re.findall(f"[{FORMAT_CHARACTERS}]", "".join(map(chr, range(0x10000, 0xE0080)))),
+        "\U0001f511",
+    ]
+    disagreements = [
+        f"U+{ord(char):04X} in {name!r}"
+        for char in characters
+        for name in (char, f"a{char}b")
+        if (pattern.fullmatch(name) is not None) != accepts(name)
+    ]
+    assert disagreements == []
