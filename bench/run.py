@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import json
 import os
 import platform
 import random
@@ -45,7 +44,6 @@ from unique.config import Settings  # noqa: E402
 from unique.db.engine import create_engine, session_factory  # noqa: E402
 from unique.db.migrate import upgrade  # noqa: E402
 from unique.db.reads import Reads, open_reads  # noqa: E402
-from unique.logs import LOGGING_CONFIG  # noqa: E402
 
 WORK = REPO / "bench" / ".work"
 PEERS = REPO / "bench" / "peers"
@@ -191,21 +189,22 @@ def running(*servers: Server) -> Iterator[None]:
 
 
 def unique_server(name: str, database_url: str, owner: str, workers: int = WORKERS) -> Server:
-    """Served as `unique serve` serves it (its logging too: a JSON line per request), with the
-    benchmark-only route added."""
+    """Served as `unique serve` serves it (the same server and limits, and its logging: a JSON
+    line per request), with the benchmark-only route added."""
     port = free_port()
-    log_config = WORK / "unique-logging.json"
-    log_config.write_text(json.dumps(LOGGING_CONFIG))
     env = {
         "UNIQUE_DATABASE_URL": database_url,
+        "UNIQUE_HOST": "127.0.0.1",
+        "UNIQUE_PORT": str(port),
+        "UNIQUE_WORKERS": str(workers),
         "UNIQUE_RATE_LIMITS": "off",
         "UNIQUE_BENCH_OWNER": owner,
         "PYTHONPATH": f"{REPO}:{REPO / 'src'}",
     }
     command = [
-        str(VENV_BIN / "python"), "-m", "uvicorn", "bench.unauthenticated:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--no-access-log",
-        "--no-proxy-headers", "--no-server-header", "--log-config", str(log_config),
+        str(VENV_BIN / "python"), "-c",
+        "from unique.config import load_settings; from unique.serving import run; "
+        "run(load_settings(), 'bench.unauthenticated:create_app')",
     ]  # fmt: skip
     return start(name, command, env, port, ready="/healthz")
 
@@ -364,7 +363,7 @@ def auth_overhead(report: Report, seconds: float, rounds: int) -> None:
         "1. Auth overhead: `GET /api/v2/projects` with a key vs the same handler without",
         f"""Same server build and process; the unauthenticated twin is `/bench/projects` from
 `bench/unauthenticated.py` (not present in a normal start). 1 account, 1,000 keys, 10 projects,
-{WORKERS} uvicorn workers, `wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds:g}s`, {rounds} interleaved rounds after one uncounted warm-up round.
+{WORKERS} workers, `wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds:g}s`, {rounds} interleaved rounds after one uncounted warm-up round.
 
 {LOAD_HEADER}
 {chr(10).join(rows)}
@@ -486,7 +485,7 @@ def peers(report: Report, seconds: float, rounds: int) -> None:
     report.add(
         "2. Peers: same request, same data, same worker count",
         f"""`GET /api/v2/projects` with a valid Bearer key; 1 account, 1,000 keys, 10 projects; all on
-SQLite, {WORKERS} workers each (uvicorn for Unique and the FastAPI peer, gunicorn for DRF);
+SQLite, {WORKERS} workers each (Granian for Unique, uvicorn for the FastAPI peer, gunicorn for DRF);
 `wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{seconds:g}s`, {rounds} interleaved rounds after one uncounted warm-up round. Unique also records last use,
 checks revocation and writes a JSON log line on every request (served as `unique serve` serves
 it); the peers do none of these.

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import sys
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -21,10 +20,9 @@ import typer
 from unique import client_cli
 from unique.config import Settings, SettingsError, load_settings
 from unique.errors import DomainError
-from unique.logs import LOGGING_CONFIG
 
-# The server side's modules (SQLAlchemy, the domain, uvicorn) are imported inside the server
-# commands: client commands then start in a fraction of the time.
+# The server side's modules (SQLAlchemy, the domain, the HTTP server) are imported inside the
+# server commands: client commands then start in a fraction of the time.
 
 T = TypeVar("T")
 
@@ -104,9 +102,9 @@ def serve(
     ] = None,
 ) -> None:
     """Migrate the database, then serve the API (and Console) until stopped."""
-    import uvicorn
     from sqlalchemy import func, select
 
+    from unique import serving
     from unique.db.tables import User
 
     for name, value in (("UNIQUE_HOST", host), ("UNIQUE_PORT", port), ("UNIQUE_WORKERS", workers)):
@@ -132,21 +130,7 @@ def serve(
             "  unique admin create-api-key --email you@example.com --name bootstrap",
             err=True,
         )
-    # Uvicorn shuts down gracefully on SIGTERM (finishing in-flight requests and flushing last
-    # use), then re-raises the signal; ending there with status 0 tells supervisors it went well.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(
-        "unique.api.app:create_server_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=10,
-        log_config=LOGGING_CONFIG,
-        access_log=False,
-    )
+    serving.run(settings)
 
 
 @db_app.command("upgrade")

@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line on stderr, for the server's own and uvicorn's logs.
+"""Structured logs: one JSON object per line on stderr, for the app's and the HTTP server's logs.
 
 Request lines carry the request id, the key id and account id (never the key), the route
 template, the status and the duration.
@@ -14,12 +14,7 @@ from typing import Any
 import orjson
 
 # Attributes every LogRecord has; anything else was passed as ``extra`` and belongs in the line.
-# (uvicorn adds ``color_message``, a copy of the message with terminal colours.)
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
-    "message",
-    "asctime",
-    "color_message",
-}
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -50,13 +45,13 @@ class JsonFormatter(logging.Formatter):
 LOGGING_CONFIG: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    # By name, so that the configuration is plain data (it can be written to a file for uvicorn).
+    # By name, so that the configuration is plain data (the server hands it to its workers).
     "formatters": {"json": {"()": "unique.logs.JsonFormatter"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
     "loggers": {
         "unique": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-        "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
-        "uvicorn.error": {"level": "INFO"},
+        # The HTTP server's (Granian's) own lines: start, stop, workers.
+        "_granian": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
     },
 }
 

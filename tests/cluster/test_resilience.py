@@ -132,9 +132,20 @@ def test_a_postgres_restart_gives_503s_and_the_node_recovers(
         node.stop()
 
 
-def rss_kib(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
+def rss_kib(group: int) -> int:
+    """Resident memory of a node's process group: its server process and the workers that
+    serve the requests."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == group:
+                status = (stat.parent / "status").read_text()
+                total += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))  # type: ignore[union-attr]
+        except (OSError, AttributeError):
+            continue  # a process that ended meanwhile
+    assert total, f"no process in group {group}"
+    return total
 
 
 def load(url: str, key: str, seconds: float) -> int:

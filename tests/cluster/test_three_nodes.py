@@ -7,7 +7,9 @@ one node is killed with SIGKILL; the others keep serving, and it comes back and 
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 import threading
 import time
 import uuid
@@ -54,8 +56,10 @@ class Cluster:
             ).base_url
 
     def kill(self, index: int) -> None:
+        """SIGKILL for the node's every process (its server and workers), as when its machine
+        dies."""
         with self.lock:
-            self.nodes[index].process.kill()
+            os.killpg(self.nodes[index].process.pid, signal.SIGKILL)
             self.nodes[index].process.wait()
 
     def restart(self, index: int) -> ServerProcess:

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
+from unique.api.body_deadline import BodyDeadlineMiddleware
 from unique.api.docs import install_docs
 from unique.api.errors import install_error_handlers
 from unique.api.guard import BEARER_SCHEME, BEARER_SECURITY_SCHEME
@@ -21,6 +22,7 @@ from unique.console import auth_pages, key_pages, project_pages
 from unique.console.web import STATIC_DIRECTORY, ConsoleSecurityHeaders
 from unique.logs import skip_unused_record_details
 from unique.runtime import Runtime
+from unique.serving import end_with_server
 
 API_PREFIX = "/api/v2"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
@@ -28,8 +30,10 @@ OPENAPI_URL = f"{API_PREFIX}/openapi.json"
 
 def create_server_app() -> FastAPI:
     """The app as ``unique serve`` runs it in each worker process: settings from the environment,
-    the process's long-lived objects left out of garbage collection once it has started, and log
-    records without the details its log lines do not show."""
+    the process's long-lived objects left out of garbage collection once it has started, log
+    records without the details its log lines do not show, and a process that stops when the
+    server's main process is gone."""
+    end_with_server()
     skip_unused_record_details()
     return create_app(load_settings(), owns_process=True)
 
@@ -57,6 +61,7 @@ def create_app(settings: Settings, *, owns_process: bool = False) -> FastAPI:
         lifespan=lifespan,
         redirect_slashes=False,
     )
+    app.add_middleware(BodyDeadlineMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(ConsoleSecurityHeaders, api_prefix=API_PREFIX)
     install_error_handlers(app)
