@@ -4,7 +4,7 @@ Every limit a client meets before its request reaches the app is here, with why 
 They are safe on their own: a reverse proxy in front may add its own, but none is needed. The
 server is Granian, whose HTTP/1 parsing is hyper's; it answers a request head over a limit with
 431 and closes a connection whose head is late. The body's deadline is kept by the app
-(`unique.api.body_deadline`), as the server has none.
+(`unique.api.body_limits`), as the server has none.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ connection that sends nothing more."""
 
 BODY_READ_SECONDS = 15
 """From the end of the headers to the end of the body. Bodies are at most 64 KiB
-(`unique.api.guard.MAX_BODY_BYTES`): sending one in this time takes about 4 KiB/s, slower than any
-link still in use. A later body is answered 408 and its connection closed."""
+(`unique.api.body_limits.MAX_BODY_BYTES`): sending one in this time takes about 4 KiB/s, slower
+than any link still in use. A later body is answered 408 and its connection closed."""
 
 CONNECTIONS_PER_WORKER = 1024
 """Open connections a worker process serves at once; further ones wait in the listen queue until

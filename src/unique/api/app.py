@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
-from unique.api.body_deadline import BodyDeadlineMiddleware
+from unique.api.body_limits import BodyLimitsMiddleware
 from unique.api.docs import install_docs
 from unique.api.errors import install_error_handlers
 from unique.api.guard import BEARER_SCHEME, BEARER_SECURITY_SCHEME
@@ -61,7 +61,7 @@ def create_app(settings: Settings, *, owns_process: bool = False) -> FastAPI:
         lifespan=lifespan,
         redirect_slashes=False,
     )
-    app.add_middleware(BodyDeadlineMiddleware)
+    app.add_middleware(BodyLimitsMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(ConsoleSecurityHeaders, api_prefix=API_PREFIX)
     install_error_handlers(app)

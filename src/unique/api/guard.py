@@ -18,6 +18,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from unique import api_keys, keys, metrics
+from unique.api.body_limits import MAX_BODY_BYTES, body_too_large
 from unique.api.direct import Handler, direct_handler
 from unique.api.errors import ApiError, unauthorized
 from unique.api_keys import Principal
@@ -28,8 +29,6 @@ from unique.net import client_address
 from unique.ratelimit import Verdict
 from unique.runtime import Runtime
 
-MAX_BODY_BYTES = 64 * 1024
-
 
 @dataclass(frozen=True)
 class Caller:
@@ -39,27 +38,16 @@ class Caller:
     address: str
 
 
-def _too_large() -> ApiError:
-    return ApiError(
-        413, "PAYLOAD_TOO_LARGE", f"The request body must be at most {MAX_BODY_BYTES} bytes."
-    )
-
-
 async def read_body_within_limit(request: Request) -> None:
+    """Read the whole body now, so that its size is refused (413) before the key is checked; the
+    body limits middleware refuses it past ``MAX_BODY_BYTES`` as it arrives, and a declared length
+    over the limit needs no reading. Starlette keeps the body read; FastAPI's parsing reuses it."""
     declared = request.headers.get("content-length")
     if declared is not None and (
         not re.fullmatch(r"[0-9]{1,18}", declared) or int(declared) > MAX_BODY_BYTES
     ):
-        raise _too_large()
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _too_large()
-        chunks.append(chunk)
-    # Starlette keeps a read body here; FastAPI's own body parsing then reuses it.
-    request._body = b"".join(chunks)
+        raise body_too_large()
+    await request.body()
 
 
 async def check_body_is_utf8(request: Request) -> None:
