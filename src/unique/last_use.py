@@ -85,8 +85,7 @@ class LastUseRecorder:
             await self._write(batch)
         except Exception as error:
             if not _refused(error):
-                log.exception("could not write last use of %d keys; will retry", len(batch))
-                self._keep(batch)
+                self._retry_later(batch)
                 return
             await self._write_one_by_one(batch)
 
@@ -110,9 +109,7 @@ class LastUseRecorder:
                 await self._write({key_id: use})
             except Exception as error:
                 if not _refused(error):
-                    unwritten = dict(uses[position:])
-                    log.exception("could not write last use of %d keys; will retry", len(unwritten))
-                    self._keep(unwritten)
+                    self._retry_later(dict(uses[position:]))
                     return
                 log.warning(
                     "dropped the last use of key %d: the database refused it (%s)",
@@ -122,8 +119,10 @@ class LastUseRecorder:
                 )
                 metrics.last_use_dropped.inc()
 
-    def _keep(self, uses: dict[int, LastUse]) -> None:
-        """Put unwritten uses back, for the next flush; later notes of the same key win."""
+    def _retry_later(self, uses: dict[int, LastUse]) -> None:
+        """Put uses the database could not take now back, for the next flush; later notes of the
+        same key win. Called while handling the error, which the log line carries."""
+        log.exception("could not write last use of %d keys; will retry", len(uses))
         for key_id, use in uses.items():
             self.note(key_id, use)
 

@@ -130,6 +130,12 @@ async def signup(
     runtime = runtime_of(request)
     address = request_address(request, runtime)
     values = {"name": name, "email": email}
+    try:
+        await signup_policy.admit(session, runtime.settings.signup, email)
+    except signup_policy.SignupRefused as refused:
+        return _auth_page(
+            request, "signup.html", 403, values=values, errors={}, error=refused.message
+        )
     window = runtime.throttles.signups_by_address
     # Counted before the work: each sign-up costs an Argon2 hash, on purpose slow.
     attempt = await window.reserve(address)
@@ -138,7 +144,6 @@ async def signup(
             request, "signup.html", attempt.retry_after, "sign-up", values=values, errors={}
         )
     try:
-        await signup_policy.admit(session, runtime.settings.signup, email)
         user = await accounts.create_user(
             session,
             email=email,
@@ -146,11 +151,6 @@ async def signup(
             password=password,
             projects_limit=runtime.settings.projects_limit,
             source_addr=address,
-        )
-    except signup_policy.SignupRefused as refused:
-        await window.release(attempt)
-        return _auth_page(
-            request, "signup.html", 403, values=values, errors={}, error=refused.message
         )
     except InvalidInput as error:
         # A typo costs no hash: it does not count against the address.
