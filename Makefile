@@ -9,8 +9,10 @@ STAMP := $(VENV)/.install-stamp
 run: $(STAMP)
 	$(BIN)/unique serve
 
+# Tests run in parallel, in PYTEST_WORKERS processes (default 2: measured fastest on 2 cores);
+# PYTEST_WORKERS=0 runs them in this one.
 test: $(STAMP) test-tools
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(or $(PYTEST_WORKERS),2) $(PYTEST_ARGS)
 
 # From Debian: Chromium for the Console's browser tests (Playwright cannot download browsers
 # here) and wrk for the load in the cluster tests.
@@ -26,12 +28,14 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy src
+	MYPYPATH=src:clients/python/src $(BIN)/mypy --explicit-package-bases src clients/python/src
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The SDK and client CLI (unique-client, in clients/python) are not on PyPI: one pip command
+# installs them from the checkout together with the server, which depends on them.
+$(STAMP): pyproject.toml clients/python/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e './clients/python[cli]' -e '.[dev]'
 	touch $(STAMP)

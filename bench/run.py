@@ -34,16 +34,20 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "src"))
 
 from unique import accounts, api_keys, keys, projects  # noqa: E402
+from unique.actor import Actor  # noqa: E402
+from unique.auth.verify import KEY_BY_HASH, Verifier  # noqa: E402
 from unique.config import Settings  # noqa: E402
 from unique.db.engine import create_engine, session_factory  # noqa: E402
 from unique.db.migrate import upgrade  # noqa: E402
 from unique.db.reads import Reads, open_reads  # noqa: E402
+from unique.last_use import LastUseRecorder  # noqa: E402
 
 WORK = REPO / "bench" / ".work"
 PEERS = REPO / "bench" / "peers"
@@ -252,11 +256,12 @@ async def seed_unique(database_url: str, key_count: int, project_count: int) -> 
                 name="Bench",
                 password=PASSWORD,
                 projects_limit=10_000,
+                actor=Actor.operator(),
             )
             secret = ""
             for index in range(key_count):
                 created = await api_keys.create_key(
-                    session, owner_id=user.id, created_by=user.id, name=f"key-{index}"
+                    session, owner_id=user.id, name=f"key-{index}", actor=Actor(user.id)
                 )
                 secret = created.secret
             for index in range(project_count):
@@ -266,6 +271,7 @@ async def seed_unique(database_url: str, key_count: int, project_count: int) -> 
                     regions=("aws-us-east-2",),
                     name=f"project {index}",
                     creation_source="api",
+                    actor=Actor(user.id),
                 )
         return str(user.id), secret
     finally:
@@ -521,8 +527,8 @@ def scale(report: Report, samples: int, rounds: int) -> None:
     ratio = p50s[1_000_000] / p50s[1_000]
     report.add(
         "3. Scale: verification latency by number of stored keys",
-        f"""In process, on SQLite: `api_keys.authenticate()` (shape and checksum check, SHA-256, one
-indexed lookup) for {samples:,} known keys in random order, sequentially; one database per size,
+        f"""In process, on SQLite: `Verifier.verify()` (Bearer parsing, shape and checksum check, SHA-256,
+one indexed lookup, status) for {samples:,} known keys in random order, sequentially; one database per size,
 each holding the same known keys among random filler, {rounds} interleaved rounds, each database
 read through one connection throughout, its key index read into memory first (as a server process
 does both); the first round still meets the table's pages uncached.
@@ -538,10 +544,10 @@ does both); the first round still meets the table's pages uncached.
 async def _scale_latencies(
     databases: dict[int, str], known: list[str], rounds: int
 ) -> tuple[dict[int, list[float]], dict[int, list[float]]]:
-    """Seconds per authenticate() by size: (first round, later rounds)."""
+    """Seconds per verify() by size: (first round, later rounds)."""
     readers = {size: open_reads(Settings(database_url=url)) for size, url in databases.items()}
     for reads in readers.values():
-        api_keys.warm_up(reads)  # as Runtime.start does
+        reads.warm(KEY_BY_HASH)  # as Runtime.start does
     first: dict[int, list[float]] = {size: [] for size in databases}
     later: dict[int, list[float]] = {size: [] for size in databases}
     try:
@@ -561,11 +567,17 @@ async def _scale_latencies(
     return first, later
 
 
+def _verifier(reads: Reads) -> Verifier:
+    """The key's path as a server process runs it, with limits off (as in these benchmarks)."""
+    return Verifier(reads, LastUseRecorder(async_sessionmaker()), Settings(rate_limits=False))
+
+
 async def _verify_latency(reads: Reads, secret: str) -> float:
+    verifier = _verifier(reads)
     started = time.perf_counter()
-    principal = await api_keys.authenticate(reads, secret)
+    verification = await verifier.verify(f"Bearer {secret}", "127.0.0.1", "GET:/api/v2/users/me")
     elapsed = time.perf_counter() - started
-    assert principal is not None
+    assert verification.principal is not None
     return elapsed
 
 
@@ -754,12 +766,14 @@ def microbenchmark(report: Report, iterations: int) -> None:
 
     async def lookups() -> float:
         reads = open_reads(Settings(database_url=url))
+        verify = _verifier(reads).verify
+        header = f"Bearer {secret}"
         try:
             for _ in range(100):
-                await api_keys.authenticate(reads, secret)
+                await verify(header, "127.0.0.1", "GET:/")
             started = time.perf_counter()
             for _ in range(iterations // 10):
-                await api_keys.authenticate(reads, secret)
+                await verify(header, "127.0.0.1", "GET:/")
             return (time.perf_counter() - started) / (iterations // 10)
         finally:
             await reads.close()
@@ -771,7 +785,7 @@ def microbenchmark(report: Report, iterations: int) -> None:
 | --- | ---: | ---: |
 | `hashlib.sha256(key)` (the floor) | {floor * 1e9:,.0f} ns | 1.0 |
 | shape + checksum + SHA-256 (`keys.check`, `keys.digest`) | {pure * 1e9:,.0f} ns | {pure / floor:.1f} |
-| full `api_keys.authenticate()` incl. the indexed SQLite lookup | {full * 1e6:,.0f} µs | {full / floor:,.0f} |
+| full `Verifier.verify()` incl. the indexed SQLite lookup | {full * 1e6:,.0f} µs | {full / floor:,.0f} |
 
 The checks before I/O cost {pure * 1e6:.1f} µs; the database round trip is the rest.""",
     )

@@ -13,17 +13,17 @@ import uuid
 
 from fastapi import APIRouter, FastAPI, Request
 
+from unique.actor import Actor
 from unique.api.app import create_server_app
 from unique.api.guard import AuthenticatedRoute, Caller
 from unique.api.routes import projects
-from unique.api_keys import Principal
-from unique.runtime import Runtime
+from unique.auth.verify import Principal
 
 
 class FixedCallerRoute(AuthenticatedRoute):
-    async def identify(self, request: Request, runtime: Runtime) -> tuple[Caller, dict[str, str]]:
+    async def identify(self, request: Request) -> tuple[Caller, dict[str, str]]:
         owner = uuid.UUID(os.environ["UNIQUE_BENCH_OWNER"])
-        return Caller(Principal(0, owner), "127.0.0.1"), {}
+        return Caller(Principal(0, owner), Actor(owner, 0, "127.0.0.1")), {}
 
 
 def create_app() -> FastAPI:

@@ -7,8 +7,21 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.helpers import Account, DatabaseFactory, Service, postgres_available, running_service
-from unique.config import Settings
+from tests.helpers import (
+    TEST_PASSWORD_HASH_COST,
+    Account,
+    DatabaseFactory,
+    Service,
+    postgres_available,
+    running_service,
+)
+from unique.config import Settings, password_hash_cost_from
+
+# Argon2 at its minimum cost for every password the suite hashes, in this process and in every
+# server and command it starts (they inherit the environment): at the production cost each
+# account a test makes would cost a few hundred milliseconds of CPU. tests/unit/test_passwords.py
+# and tests/api/test_server_cli.py check the production cost.
+os.environ["UNIQUE_PASSWORD_HASH_COST"] = TEST_PASSWORD_HASH_COST
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DATABASES = ["sqlite", "postgresql"]
@@ -52,7 +65,13 @@ def database_url(
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, rate_limits=False)
+    return Settings(
+        database_url=database_url,
+        rate_limits=False,
+        password_hash_cost=password_hash_cost_from(
+            {"UNIQUE_PASSWORD_HASH_COST": TEST_PASSWORD_HASH_COST}
+        ),
+    )
 
 
 @pytest.fixture
@@ -64,3 +83,18 @@ async def service(settings: Settings) -> AsyncIterator[Service]:
 @pytest.fixture
 async def account(service: Service) -> Account:
     return await service.new_account()
+
+
+def _run_early(item: pytest.Item) -> int:
+    """0 for the tests that run for the longest (clusters of servers under load, then browsers),
+    1 for the others that start servers, 2 for the rest."""
+    if item.get_closest_marker("slow") is None:
+        return 2
+    return 0 if item.nodeid.startswith(("tests/cluster/", "tests/console/")) else 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first, in their files' order: spread over parallel workers that each take
+    the next test when free (see the Makefile), they start at once, and the many short tests fill
+    in around them instead of one long test running alone at the end."""
+    items.sort(key=_run_early)

@@ -11,8 +11,9 @@ import socket
 import subprocess
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +24,10 @@ import httpx
 from fastapi import FastAPI
 
 from unique import accounts, api_keys
+from unique.actor import Actor
 from unique.api.app import create_app
-from unique.config import Settings
-from unique.db.engine import create_engine
+from unique.config import Settings, load_settings
+from unique.db.engine import create_engine, session_factory
 from unique.db.migrate import upgrade
 from unique.runtime import Runtime
 
@@ -36,6 +38,8 @@ POSTGRES_ADMIN_DSN = os.environ.get(
 )
 T = TypeVar("T")
 PASSWORD = "correct horse battery staple"
+# Argon2's minimum (8 KiB, one pass, one lane): what the suite hashes passwords at (see conftest).
+TEST_PASSWORD_HASH_COST = "m=8,t=1,p=1"
 # The address in-process requests appear to come from (a documentation range, RFC 5737).
 TEST_CLIENT_ADDR = "203.0.113.7"
 
@@ -112,7 +116,14 @@ def migrate(database_url: str) -> None:
 
 
 class DatabaseFactory:
-    """Makes fresh, migrated databases quickly by copying a template migrated once per session."""
+    """Makes fresh, migrated databases quickly by copying a template migrated once per session.
+
+    A PostgreSQL copy takes a few hundred milliseconds, most of it the server waiting for its
+    disk: the next few are made in the background while tests run, and dropped there too.
+    """
+
+    # PostgreSQL databases made ahead of the tests that will ask for them.
+    AHEAD = 3
 
     def __init__(self, kind: str, workdir: Path) -> None:
         self.kind = kind
@@ -126,26 +137,48 @@ class DatabaseFactory:
             self._template_name = f"unique_tpl_{suffix}"
             run_async(admin_statement(f'CREATE DATABASE "{self._template_name}"'))
             migrate(postgres_url(self._template_name))
+            self._background = ThreadPoolExecutor(max_workers=2, thread_name_prefix="databases")
+            self._ahead: deque[Future[str]] = deque(self._make_later() for _ in range(self.AHEAD))
+            self._drops: list[Future[None]] = []
+
+    def _make_later(self) -> Future[str]:
+        return self._background.submit(asyncio.run, self._make_copy())
+
+    async def _make_copy(self) -> str:
+        name = f"unique_t_{uuid.uuid4().hex[:12]}"
+        await admin_statement(f'CREATE DATABASE "{name}" TEMPLATE "{self._template_name}"')
+        return name
 
     def new_url(self) -> str:
-        name = f"unique_t_{uuid.uuid4().hex[:12]}"
         if self.kind == "sqlite":
-            path = self.workdir / f"{name}.db"
+            path = self.workdir / f"unique_t_{uuid.uuid4().hex[:12]}.db"
             shutil.copyfile(self._template, path)
             return f"sqlite:///{path}"
-        run_async(admin_statement(f'CREATE DATABASE "{name}" TEMPLATE "{self._template_name}"'))
+        self._raise_failed_drops()
+        self._ahead.append(self._make_later())
+        name = self._ahead.popleft().result()
         self._created.append(name)
         return postgres_url(name)
 
     def drop(self, url: str) -> None:
         if self.kind == "postgresql":
             name = url.rsplit("/", 1)[1]
-            run_async(admin_statement(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             self._created.remove(name)
+            statement = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+            self._drops.append(self._background.submit(asyncio.run, admin_statement(statement)))
+
+    def _raise_failed_drops(self) -> None:
+        for done in [drop for drop in self._drops if drop.done()]:
+            self._drops.remove(done)
+            done.result()
 
     def close(self) -> None:
         if self.kind == "postgresql":
-            for name in [*self._created, self._template_name]:
+            unused = [ahead.result() for ahead in self._ahead]
+            for drop in self._drops:
+                drop.result()
+            self._background.shutdown()
+            for name in [*unused, *self._created, self._template_name]:
                 run_async(admin_statement(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
@@ -162,15 +195,25 @@ class Account:
         return {"Authorization": f"Bearer {self.key}"}
 
 
-async def create_account(sessions, email: str | None = None, name: str = "Sam Smith") -> Account:  # type: ignore[no-untyped-def]
+async def create_account(  # type: ignore[no-untyped-def]
+    sessions,
+    email: str | None = None,
+    name: str = "Sam Smith",
+    projects_limit: int = 10_000,
+) -> Account:
     """A user with one bootstrap key, made through the domain functions the CLI uses."""
     email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
     async with sessions.begin() as session:
         user = await accounts.create_user(
-            session, email=email, name=name, password=PASSWORD, projects_limit=10_000
+            session,
+            email=email,
+            name=name,
+            password=PASSWORD,
+            projects_limit=projects_limit,
+            actor=Actor.operator(),
         )
         new_key = await api_keys.create_key(
-            session, owner_id=user.id, created_by=user.id, name="bootstrap"
+            session, owner_id=user.id, name="bootstrap", actor=Actor(user.id)
         )
     return Account(user.id, email, name, new_key.secret, new_key.id)
 
@@ -195,23 +238,72 @@ def run_cli(
     )
 
 
+async def _on_migrated_database(database_url: str, env: dict[str, str] | None, work):  # type: ignore[no-untyped-def]
+    """Run ``work(sessions, settings)`` as a ``unique admin`` command does: with the settings of
+    the environment plus ``env``, on the database at ``database_url``, migrated first."""
+    settings = load_settings({**os.environ, **(env or {}), "UNIQUE_DATABASE_URL": database_url})
+    engine = create_engine(settings)
+    try:
+        await upgrade(engine)
+        return await work(session_factory(engine), settings)
+    finally:
+        await engine.dispose()
+
+
 def bootstrap_user(
     database_url: str,
     email: str = "sam@example.com",
     name: str = "Sam Smith",
     env: dict[str, str] | None = None,
 ) -> tuple[str, str]:
-    """Create a user and a first key the way an operator does; return (user id, key)."""
-    env = {"UNIQUE_DATABASE_URL": database_url, **(env or {})}
-    user = run_cli(
-        ["admin", "create-user", "--email", email, "--name", name, "--password-stdin"],
-        env,
-        stdin=PASSWORD + "\n",
-    )
-    assert user.returncode == 0, user.stderr
-    key = run_cli(["admin", "create-api-key", "--email", email, "--name", "bootstrap"], env)
-    assert key.returncode == 0, key.stderr
-    return user.stdout.strip(), key.stdout.strip()
+    """Create a user and a first key as ``unique admin create-user`` and ``create-api-key`` do;
+    return (user id, key).
+
+    Done here, through the same domain functions, not by running the two commands: each command
+    starts a Python with the whole server stack and costs about two seconds of CPU, and the
+    commands themselves are tested in tests/api/test_server_cli.py.
+    """
+
+    async def work(sessions, settings: Settings) -> Account:  # type: ignore[no-untyped-def]
+        return await create_account(
+            sessions, email=email, name=name, projects_limit=settings.projects_limit
+        )
+
+    account = run_async(_on_migrated_database(database_url, env, work))
+    return str(account.user_id), account.key
+
+
+def admin_create_user(database_url: str, email: str, name: str = "Sam Smith") -> str:
+    """A user with ``PASSWORD``, as ``unique admin create-user`` makes it; returns the id."""
+
+    async def work(sessions, settings: Settings) -> str:  # type: ignore[no-untyped-def]
+        async with sessions.begin() as session:
+            user = await accounts.create_user(
+                session,
+                email=email,
+                name=name,
+                password=PASSWORD,
+                projects_limit=settings.projects_limit,
+                actor=Actor.operator(),
+            )
+            return str(user.id)
+
+    return str(run_async(_on_migrated_database(database_url, None, work)))
+
+
+def admin_create_key(database_url: str, email: str, name: str) -> str:
+    """A key for the user with ``email``, as ``unique admin create-api-key`` makes it."""
+
+    async def work(sessions, settings: Settings) -> str:  # type: ignore[no-untyped-def]
+        async with sessions.begin() as session:
+            user = await accounts.find_user_by_email(session, email)
+            assert user is not None, f"no user with email {email}"
+            new_key = await api_keys.create_key(
+                session, owner_id=user.id, name=name, actor=Actor.operator(user.id)
+            )
+            return new_key.secret
+
+    return str(run_async(_on_migrated_database(database_url, None, work)))
 
 
 class ServerProcess:

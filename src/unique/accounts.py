@@ -7,18 +7,19 @@ import hashlib
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import audit
-from unique.db.reads import UUID, VALUE, Reads, Statement
+from unique.actor import Actor
+from unique.config import PasswordHashCost, password_hash_cost_from
+from unique.db.reads import Query, Reads, Row
 from unique.db.tables import ConsoleSession, User, utcnow
 from unique.errors import Conflict, InvalidInput
 from unique.names import clean_name
@@ -29,7 +30,41 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
 CONSOLE_SESSION_LIFETIME = timedelta(days=14)
 
-_hasher = PasswordHasher()
+
+def password_hasher(cost: PasswordHashCost) -> PasswordHasher:
+    """An Argon2id hasher making hashes at ``cost``; it verifies any hash at the hash's own cost."""
+    return PasswordHasher(
+        time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=cost.parallelism
+    )
+
+
+class _Hashing:
+    """The process's hasher, and the decoy hash it verifies against for an unknown email."""
+
+    def __init__(self, cost: PasswordHashCost) -> None:
+        self.hasher = password_hasher(cost)
+        # A hash at the cost new passwords get, so that a login attempt takes as long for a
+        # missing account as for a wrong password: timing must not reveal which emails exist.
+        self.decoy_hash = self.hasher.hash("decoy password, never matches a submitted one")
+
+
+_hashing: _Hashing | None = None
+
+
+def use_password_hash_cost(cost: PasswordHashCost) -> None:
+    """Hash passwords at ``cost`` from now on, in the whole process (hashes made before keep
+    verifying: each records its own cost)."""
+    global _hashing
+    _hashing = _Hashing(cost)
+
+
+def _current_hashing() -> _Hashing:
+    """The hashing in use: until someone chooses, at ``UNIQUE_PASSWORD_HASH_COST``, which
+    ``load_settings`` has already checked by the time a server or command gets here."""
+    if _hashing is None:
+        use_password_hash_cost(password_hash_cost_from())
+    assert _hashing is not None
+    return _hashing
 
 
 def normalize_email(email: str) -> str:
@@ -58,12 +93,12 @@ def validate_password(password: object) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _current_hashing().hasher.hash(password)
 
 
 def password_matches(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _current_hashing().hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -75,7 +110,7 @@ async def create_user(
     name: str,
     password: str,
     projects_limit: int,
-    source_addr: str = "",
+    actor: Actor,
 ) -> User:
     """Register a user; raise Conflict when the email (compared case-insensitively) is taken."""
     email = validate_email(email)
@@ -84,7 +119,8 @@ async def create_user(
         email_normalized=normalize_email(email),
         name=clean_name(name, field="name", max_length=128),
         image="",
-        # Argon2 takes ~100 ms of CPU on purpose: run it off the event loop.
+        # Argon2 takes ~200 ms of CPU on purpose (UNIQUE_PASSWORD_HASH_COST): run it off
+        # the event loop.
         password_hash=await asyncio.to_thread(hash_password, validate_password(password)),
         projects_limit=projects_limit,
     )
@@ -94,9 +130,7 @@ async def create_user(
     except IntegrityError:
         await session.rollback()
         raise Conflict(f"a user with email {email} already exists") from None
-    audit.record(
-        session, "user.create", account_id=user.id, target_id=str(user.id), source_addr=source_addr
-    )
+    audit.record(session, "user.create", actor, account_id=user.id, target_id=str(user.id))
     return user
 
 
@@ -104,25 +138,16 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await session.get(User, user_id)
 
 
-class Profile(NamedTuple):
-    """What a key's owner sees of their account (``GET /api/v2/users/me``)."""
-
-    id: uuid.UUID
-    email: str
-    name: str
-    image: str
-    projects_limit: int
-
-
-_PROFILE = Statement(
-    "SELECT id, email, name, image, projects_limit FROM users WHERE id = ?",
-    (UUID, VALUE, VALUE, VALUE, VALUE),
+# What a key's owner sees of their account (``GET /api/v2/users/me``).
+_PROFILE = Query(
+    select(User.id, User.email, User.name, User.image, User.projects_limit).where(
+        User.id == bindparam("user_id")
+    )
 )
 
 
-async def profile(reads: Reads, user_id: uuid.UUID) -> Profile | None:
-    row = await reads.first(_PROFILE, user_id)
-    return None if row is None else Profile(*row)
+async def profile(reads: Reads, user_id: uuid.UUID) -> Row | None:
+    return await reads.first(_PROFILE, user_id=user_id)
 
 
 async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -132,9 +157,13 @@ async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
     return result.scalar_one_or_none()
 
 
-# A hash to verify against when the email is unknown, so that a login attempt takes as long for
-# a missing account as for a wrong password: timing must not reveal which emails exist.
-_DECOY_HASH = _hasher.hash("decoy password, never matches a submitted one")
+def _matches_or_decoy(password_hash: str | None, password: str) -> bool:
+    """Whether the password matches the hash; without a hash (an unknown email) it is checked
+    against the decoy, as slowly, and never matches."""
+    if password_hash is None:
+        password_matches(_current_hashing().decoy_hash, password)
+        return False
+    return password_matches(password_hash, password)
 
 
 async def check_login(session: AsyncSession, email: str, password: str) -> User | None:
@@ -143,8 +172,8 @@ async def check_login(session: AsyncSession, email: str, password: str) -> User 
         user = await find_user_by_email(session, validate_email(email))
     except InvalidInput:
         user = None
-    stored = _DECOY_HASH if user is None else user.password_hash
-    matches = await asyncio.to_thread(password_matches, stored, password)
+    stored = None if user is None else user.password_hash
+    matches = await asyncio.to_thread(_matches_or_decoy, stored, password)
     return user if user is not None and matches else None
 
 
@@ -160,8 +189,9 @@ def _session_digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-async def start_console_session(session: AsyncSession, user: User, *, source_addr: str = "") -> str:
-    """Create a Console session; return the token for the cookie (stored only as its hash)."""
+async def start_console_session(session: AsyncSession, user: User, actor: Actor) -> str:
+    """Create a Console session for ``user``, signing in as ``actor`` (whose user it becomes);
+    return the token for the cookie (stored only as its hash)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
@@ -173,9 +203,7 @@ async def start_console_session(session: AsyncSession, user: User, *, source_add
             expires_at=now + CONSOLE_SESSION_LIFETIME,
         )
     )
-    audit.record(
-        session, "login", account_id=user.id, actor_user_id=user.id, source_addr=source_addr
-    )
+    audit.record(session, "login", replace(actor, user_id=user.id), account_id=user.id)
     return token
 
 

@@ -16,8 +16,9 @@ from enum import StrEnum
 from typing import Annotated, TypeVar
 
 import typer
+from unique.client import cli as client_cli
 
-from unique import client_cli
+from unique.actor import Actor
 from unique.config import Settings, SettingsError, load_settings
 from unique.errors import DomainError
 
@@ -169,6 +170,7 @@ def create_user(
                 name=name,
                 password=password,
                 projects_limit=settings.projects_limit,
+                actor=Actor.operator(),
             )
             return str(user.id)
 
@@ -203,7 +205,7 @@ def create_api_key(
 ) -> None:
     """Create an API key for a user; prints only the key."""
     from unique import accounts, api_keys
-    from unique.api.schemas import rfc3339
+    from unique.web.formats import rfc3339
 
     settings = settings_or_exit()
 
@@ -213,7 +215,7 @@ def create_api_key(
             if user is None:
                 raise DomainError(f"no user with email {email}")
             return await api_keys.create_key(
-                session, owner_id=user.id, created_by=user.id, name=name
+                session, owner_id=user.id, name=name, actor=Actor.operator(user.id)
             )
 
     new_key = run_with_database(settings, work)

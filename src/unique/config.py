@@ -35,6 +35,33 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class PasswordHashCost:
+    """What one Argon2id password hash costs: memory in KiB (m), passes over it (t), lanes (p).
+
+    The default is RFC 9106's profile for machines with less memory (argon2-cffi's
+    ``RFC_9106_LOW_MEMORY``): 64 MiB, 3 passes, 4 lanes, a few hundred milliseconds of CPU per
+    sign-up and sign-in. A hash records the cost it was made with and is always verified at that
+    cost, so changing the setting locks nobody out. Anything cheaper than the default makes stolen
+    hashes cheaper to guess: the test suite sets Argon2's minimum, no production server should.
+    """
+
+    memory_kib: int = 65536
+    time_cost: int = 3
+    parallelism: int = 4
+
+    def __str__(self) -> str:
+        """The form ``UNIQUE_PASSWORD_HASH_COST`` takes, as in the hash: ``m=65536,t=3,p=4``."""
+        return f"m={self.memory_kib},t={self.time_cost},p={self.parallelism}"
+
+
+# Argon2's own lower limits (RFC 9106 3.1: at least 8 KiB per lane, one pass, one lane), and upper
+# ones past which a single sign-in would take the machine's memory or many seconds of CPU.
+_MAX_PASSWORD_HASH_MEMORY_KIB = 4 * 1024 * 1024
+_MAX_PASSWORD_HASH_TIME_COST = 64
+_MAX_PASSWORD_HASH_PARALLELISM = 64
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
     host: str = "127.0.0.1"
@@ -53,6 +80,7 @@ class Settings:
     last_use_flush_seconds: float = 1.0
     signup: SignupMode = SignupMode.OPEN
     signups_per_hour: int = 10
+    password_hash_cost: PasswordHashCost = PasswordHashCost()
 
     @property
     def async_database_url(self) -> str:
@@ -172,6 +200,48 @@ def _signup_mode(env: Mapping[str, str], name: str) -> SignupMode:
         raise SettingsError(f"{name} must be one of {choices} (got {raw!r})") from None
 
 
+def password_hash_cost_from(env: Mapping[str, str] | None = None) -> PasswordHashCost:
+    """``UNIQUE_PASSWORD_HASH_COST`` (``m=KiB,t=passes,p=lanes``, in any order), or the default.
+
+    Also read on its own by unique.accounts, whose hasher serves every caller in the process.
+    """
+    env = os.environ if env is None else env
+    name = "UNIQUE_PASSWORD_HASH_COST"
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return PasswordHashCost()
+    shape = f"{name} must look like {PasswordHashCost()} (memory in KiB, passes, lanes)"
+    values: dict[str, int] = {}
+    for part in raw.split(","):
+        key, equals, number = part.strip().partition("=")
+        if key not in ("m", "t", "p") or not equals or key in values:
+            raise SettingsError(f"{shape} (got {raw!r})")
+        try:
+            values[key] = int(number.strip())
+        except ValueError:
+            raise SettingsError(f"{shape} (got {raw!r})") from None
+    if set(values) != {"m", "t", "p"}:
+        raise SettingsError(f"{shape} (got {raw!r})")
+    cost = PasswordHashCost(memory_kib=values["m"], time_cost=values["t"], parallelism=values["p"])
+    if not 1 <= cost.parallelism <= _MAX_PASSWORD_HASH_PARALLELISM:
+        raise SettingsError(
+            f"{name}: p (lanes) must be between 1 and {_MAX_PASSWORD_HASH_PARALLELISM} "
+            f"(got {cost.parallelism})"
+        )
+    if not 1 <= cost.time_cost <= _MAX_PASSWORD_HASH_TIME_COST:
+        raise SettingsError(
+            f"{name}: t (passes) must be between 1 and {_MAX_PASSWORD_HASH_TIME_COST} "
+            f"(got {cost.time_cost})"
+        )
+    least_memory = 8 * cost.parallelism
+    if not least_memory <= cost.memory_kib <= _MAX_PASSWORD_HASH_MEMORY_KIB:
+        raise SettingsError(
+            f"{name}: m (KiB) must be between {least_memory} (8 per lane) and "
+            f"{_MAX_PASSWORD_HASH_MEMORY_KIB} (got {cost.memory_kib})"
+        )
+    return cost
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read every ``UNIQUE_*`` variable; raise SettingsError naming the first bad one."""
     env = os.environ if env is None else env
@@ -204,4 +274,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         signup=_signup_mode(env, "UNIQUE_SIGNUP"),
         signups_per_hour=_int(env, "UNIQUE_SIGNUPS_PER_HOUR", Settings.signups_per_hour, 1, 10**9),
+        password_hash_cost=password_hash_cost_from(env),
     )

@@ -8,15 +8,14 @@ import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
-from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import audit
-from unique.db.reads import BOOLEAN, TIMESTAMP, UUID, VALUE, Reads, Statement
+from unique.actor import Actor
+from unique.db.reads import Query, Reads, Row
 from unique.db.tables import Project, User, utcnow
 from unique.errors import InvalidInput, LimitExceeded, NotFound
 from unique.names import clean_name
@@ -46,28 +45,10 @@ _NOUNS = (
 ).split()
 
 
-class ListedProject(NamedTuple):
-    """A project as listings show it: a row of the projects table."""
-
-    seq: int
-    id: str
-    owner_id: uuid.UUID
-    name: str
-    platform_id: str
-    region_id: str
-    pg_version: int
-    provisioner: str
-    branch_logical_size_limit: int
-    history_retention_seconds: int
-    store_passwords: bool
-    creation_source: str
-    created_at: datetime
-    updated_at: datetime
-
-
 @dataclass(frozen=True)
 class Page:
-    projects: Sequence[ListedProject]
+    # Rows of the listing query, read by column name (the route writes them out).
+    projects: Sequence[Row]
     cursor: str | None
 
 
@@ -95,19 +76,40 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# A project as listings show it.
+_LISTED = select(
+    Project.seq,
+    Project.id,
+    Project.owner_id,
+    Project.name,
+    Project.platform_id,
+    Project.region_id,
+    Project.pg_version,
+    Project.provisioner,
+    Project.branch_logical_size_limit,
+    Project.history_retention_seconds,
+    Project.store_passwords,
+    Project.creation_source,
+    Project.created_at,
+    Project.updated_at,
+)
+
+
 @cache
-def _listing(after_cursor: bool, matching_search: bool) -> Statement:
-    conditions = ["owner_id = ?"]
+def _listing(after_cursor: bool, matching_search: bool) -> Query:
+    """One page of an owner's projects, newest first; four variants, each compiled once."""
+    statement = _LISTED.where(Project.owner_id == bindparam("owner_id"))
     if after_cursor:
-        conditions.append("seq < ?")
+        statement = statement.where(Project.seq < bindparam("before_seq"))
     if matching_search:
-        conditions.append("(lower(name) LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\')")
-    # Built from fixed fragments only; every value is a bound parameter.
-    return Statement(
-        f"SELECT {', '.join(ListedProject._fields)} FROM projects "  # noqa: S608
-        f"WHERE {' AND '.join(conditions)} ORDER BY seq DESC LIMIT ?",
-        (VALUE, VALUE, UUID, *(VALUE,) * 7, BOOLEAN, VALUE, TIMESTAMP, TIMESTAMP),
-    )
+        pattern = bindparam("pattern", type_=String)
+        statement = statement.where(
+            or_(
+                func.lower(Project.name).like(pattern, escape="\\"),
+                Project.id.like(pattern, escape="\\"),
+            )
+        )
+    return Query(statement.order_by(Project.seq.desc()).limit(bindparam("limit")))
 
 
 async def list_projects(
@@ -121,14 +123,12 @@ async def list_projects(
     """One page, newest first. The cursor is the position after the page's last project."""
     if search and any(unicodedata.category(char) in ("Cc", "Cs") for char in search):
         raise InvalidInput("search", "search must not contain control characters")
-    params: list[object] = [owner_id]
+    params: dict[str, object] = {"owner_id": owner_id, "limit": limit}
     if cursor:
-        params.append(_decode_cursor(cursor))
+        params["before_seq"] = _decode_cursor(cursor)
     if search:
-        pattern = f"%{_escape_like(search.lower())}%"
-        params += [pattern, pattern]
-    rows = await reads.all(_listing(bool(cursor), bool(search)), *params, limit)
-    listed = [ListedProject(*row) for row in rows]
+        params["pattern"] = f"%{_escape_like(search.lower())}%"
+    listed = await reads.all(_listing(bool(cursor), bool(search)), **params)
     return Page(projects=listed, cursor=_encode_cursor(listed[-1].seq) if listed else None)
 
 
@@ -172,8 +172,7 @@ async def create_project(
     region_id: str | None = None,
     pg_version: int | None = None,
     creation_source: str,
-    actor_key_id: int | None = None,
-    source_addr: str = "",
+    actor: Actor,
 ) -> Project:
     region = region_id if region_id is not None else regions[0]
     if region not in regions:
@@ -208,15 +207,7 @@ async def create_project(
     )
     session.add(project)
     await session.flush()
-    audit.record(
-        session,
-        "project.create",
-        account_id=owner.id,
-        actor_user_id=owner.id,
-        actor_key_id=actor_key_id,
-        target_id=project_id,
-        source_addr=source_addr,
-    )
+    audit.record(session, "project.create", actor, account_id=owner.id, target_id=project_id)
     return project
 
 
@@ -226,22 +217,13 @@ async def rename_project(
     project_id: str,
     name: str,
     *,
-    actor_key_id: int | None = None,
-    source_addr: str = "",
+    actor: Actor,
 ) -> Project:
     project = await get_project(session, owner_id, project_id)
     project.name = clean_project_name(name)
     project.updated_at = utcnow()
     await session.flush()
-    audit.record(
-        session,
-        "project.update",
-        account_id=owner_id,
-        actor_user_id=owner_id,
-        actor_key_id=actor_key_id,
-        target_id=project_id,
-        source_addr=source_addr,
-    )
+    audit.record(session, "project.update", actor, account_id=owner_id, target_id=project_id)
     return project
 
 
@@ -250,19 +232,10 @@ async def delete_project(
     owner_id: uuid.UUID,
     project_id: str,
     *,
-    actor_key_id: int | None = None,
-    source_addr: str = "",
+    actor: Actor,
 ) -> Project:
     project = await get_project(session, owner_id, project_id)
     await session.delete(project)
     await session.flush()
-    audit.record(
-        session,
-        "project.delete",
-        account_id=owner_id,
-        actor_user_id=owner_id,
-        actor_key_id=actor_key_id,
-        target_id=project_id,
-        source_addr=source_addr,
-    )
+    audit.record(session, "project.delete", actor, account_id=owner_id, target_id=project_id)
     return project

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from unique import api_keys
+from unique.auth.verify import Verifier
 from unique.config import Settings
 from unique.db.engine import create_engine, session_factory
 from unique.db.reads import Reads, open_reads
@@ -42,6 +42,8 @@ class Runtime:
     reads: Reads
     last_use: LastUseRecorder
     throttles: Throttles
+    # The key's path (see unique.auth).
+    verifier: Verifier
     # Rate-limit counters: None when UNIQUE_RATE_LIMITS is off.
     limits: Counter | None = None
     redis: Redis | None = None
@@ -52,20 +54,24 @@ class Runtime:
         engine = create_engine(settings)
         sessions = session_factory(engine)
         redis = connect_redis(settings.redis_url) if settings.redis_url else None
+        reads = open_reads(settings)
+        last_use = LastUseRecorder(sessions, settings.last_use_flush_seconds)
+        limits = _counter(settings, redis)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
-            reads=open_reads(settings),
-            last_use=LastUseRecorder(sessions, settings.last_use_flush_seconds),
+            reads=reads,
+            last_use=last_use,
             throttles=_throttles(settings, redis),
-            limits=_counter(settings, redis),
+            verifier=Verifier(reads, last_use, settings, limits),
+            limits=limits,
             redis=redis,
         )
 
     async def start(self) -> None:
         self.secret_key = self.settings.secret_key or await shared_secret_key(self.sessions)
-        api_keys.warm_up(self.reads)
+        self.verifier.warm_up()
         self.last_use.start()
 
     async def stop(self) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers import Account, Service
 from unique import metrics
-from unique.api.request_context import CLIENT_CLOSED_REQUEST
+from unique.web.request_context import CLIENT_CLOSED_REQUEST
 
 ROUTE = "/api/v2/api_keys"
 

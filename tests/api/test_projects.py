@@ -9,14 +9,15 @@ the name or id, case-insensitive, with SQL wildcard characters taken literally).
 
 from __future__ import annotations
 
-import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from tests.helpers import Account, Service
+from unique.db.tables import Project
 
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 PROJECT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
@@ -207,11 +208,26 @@ async def test_get_an_unknown_project_is_404(service: Service, account: Account)
     assert response.json()["code"] == "NOT_FOUND"
 
 
+async def created_an_hour_ago(
+    service: Service, account: Account, project_id: str
+) -> dict[str, Any]:
+    """Move the project's stored times an hour back, as if it had been made then: timestamps have
+    second precision, and a change made in the same second would not move ``updated_at``."""
+    async with service.runtime.sessions.begin() as session:
+        project = await session.scalar(select(Project).where(Project.id == project_id))
+        assert project is not None
+        project.created_at = project.updated_at = project.created_at - timedelta(hours=1)
+    response = await service.client.get(f"/projects/{project_id}", headers=account.headers)
+    assert response.status_code == 200
+    return dict(response.json()["project"])
+
+
 async def test_rename_answers_the_project_and_no_operations_and_trims_the_name(
     service: Service, account: Account
 ) -> None:
     created = await create_project(service, account, name="before")
-    await asyncio.sleep(1.1)  # timestamps have second precision: let updated_at move on
+    created = await created_an_hour_ago(service, account, created["id"])
+    renamed_from = datetime.now(UTC).replace(microsecond=0)
     response = await service.client.patch(
         f"/projects/{created['id']}",
         json={"project": {"name": "  after rename  "}},
@@ -227,6 +243,7 @@ async def test_rename_answers_the_project_and_no_operations_and_trims_the_name(
     assert project["name"] == "after rename"
     assert project["created_at"] == created["created_at"]
     assert parse_timestamp(project["updated_at"]) > parse_timestamp(created["created_at"])
+    assert parse_timestamp(project["updated_at"]) >= renamed_from
     unchanged = DETAIL_FIELDS - {"name", "updated_at"}
     assert {field: project[field] for field in unchanged} == {
         field: created[field] for field in unchanged

@@ -6,9 +6,15 @@ import json
 import re
 import uuid
 
+import argon2
 import pytest
+from argon2.profiles import RFC_9106_LOW_MEMORY
+from sqlalchemy import select
 
-from tests.helpers import PASSWORD, run_cli
+from tests.helpers import PASSWORD, run_async, run_cli
+from unique.config import Settings
+from unique.db.engine import create_engine, session_factory
+from unique.db.tables import User
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +41,33 @@ def test_create_user_prints_only_the_new_id(database_url: str) -> None:
     assert result.returncode == 0, result.stderr
     uuid.UUID(result.stdout.strip())
     assert result.stdout.count("\n") == 1
+
+
+async def stored_password_hash(database_url: str, email: str) -> str:
+    engine = create_engine(Settings(database_url=database_url))
+    try:
+        async with session_factory(engine)() as session:
+            stored = await session.scalar(select(User.password_hash).where(User.email == email))
+    finally:
+        await engine.dispose()
+    assert isinstance(stored, str)
+    return stored
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite"])
+def test_by_default_a_password_is_hashed_at_rfc_9106_low_memory_cost(database_url: str) -> None:
+    """The production cost, end to end: the suite sets a cheap one, which an empty value
+    overrides here as if the variable were unset."""
+    env = {"UNIQUE_DATABASE_URL": database_url, "UNIQUE_PASSWORD_HASH_COST": ""}
+    assert create_user(env).returncode == 0
+    stored = run_async(stored_password_hash(database_url, "sam@example.com"))
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert argon2.extract_parameters(stored) == RFC_9106_LOW_MEMORY
+
+
+def test_a_bad_password_hash_cost_stops_the_command_in_one_line() -> None:
+    result = create_user({"UNIQUE_PASSWORD_HASH_COST": "m=1,t=1,p=1"})
+    assert "UNIQUE_PASSWORD_HASH_COST" in assert_one_line_error(result, exit_code=2)
 
 
 def test_a_taken_email_is_refused_whatever_its_case(database_url: str) -> None:

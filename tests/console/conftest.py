@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
-from tests.helpers import PASSWORD, REPO, ServerProcess, run_cli
+from tests.helpers import PASSWORD, REPO, ServerProcess, admin_create_key, admin_create_user
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -44,20 +44,12 @@ class ConsoleServer:
         return self.process.base_url
 
     def create_user(self, email: str, name: str = "Sam Smith") -> None:
-        result = run_cli(
-            ["admin", "create-user", "--email", email, "--name", name, "--password-stdin"],
-            {"UNIQUE_DATABASE_URL": self.database_url},
-            stdin=PASSWORD + "\n",
-        )
-        assert result.returncode == 0, result.stderr
+        """As ``unique admin create-user`` does (see tests.helpers.bootstrap_user)."""
+        admin_create_user(self.database_url, email, name)
 
     def create_key(self, email: str, name: str) -> str:
-        result = run_cli(
-            ["admin", "create-api-key", "--email", email, "--name", name],
-            {"UNIQUE_DATABASE_URL": self.database_url},
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
+        """As ``unique admin create-api-key`` does."""
+        return admin_create_key(self.database_url, email, name)
 
     def api(self, method: str, path: str, key: str, **kwargs: object) -> httpx.Response:
         return httpx.request(

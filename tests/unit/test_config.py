@@ -6,7 +6,13 @@ import ipaddress
 
 import pytest
 
-from unique.config import SettingsError, SignupMode, load_settings, to_async_url
+from unique.config import (
+    PasswordHashCost,
+    SettingsError,
+    SignupMode,
+    load_settings,
+    to_async_url,
+)
 
 
 def test_defaults_run_on_sqlite_under_var() -> None:
@@ -54,6 +60,14 @@ def test_trusted_proxies_accept_addresses_and_ranges() -> None:
         ("UNIQUE_AUTH_FAILURES_PER_MINUTE", "lots"),
         ("UNIQUE_SIGNUP", "invited"),
         ("UNIQUE_SIGNUPS_PER_HOUR", "0"),
+        ("UNIQUE_PASSWORD_HASH_COST", "high"),
+        ("UNIQUE_PASSWORD_HASH_COST", "m=65536,t=3"),
+        ("UNIQUE_PASSWORD_HASH_COST", "m=65536,t=3,p=4,t=2"),
+        ("UNIQUE_PASSWORD_HASH_COST", "m=64MiB,t=3,p=4"),
+        ("UNIQUE_PASSWORD_HASH_COST", "m=31,t=1,p=4"),
+        ("UNIQUE_PASSWORD_HASH_COST", "m=65536,t=0,p=4"),
+        ("UNIQUE_PASSWORD_HASH_COST", "m=65536,t=3,p=0"),
+        ("UNIQUE_PASSWORD_HASH_COST", "m=99999999999,t=3,p=4"),
     ],
 )
 def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
@@ -68,3 +82,15 @@ def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
 )  # fmt: skip
 def test_sign_up_is_open_unless_the_operator_says_otherwise(value: str, mode: SignupMode) -> None:
     assert load_settings({"UNIQUE_SIGNUP": value}).signup is mode
+
+
+@pytest.mark.parametrize(
+    ("value", "cost"),
+    [
+        ("", PasswordHashCost(memory_kib=65536, time_cost=3, parallelism=4)),
+        ("m=19456,t=2,p=1", PasswordHashCost(memory_kib=19456, time_cost=2, parallelism=1)),
+        (" p=2, m=16 ,t=1", PasswordHashCost(memory_kib=16, time_cost=1, parallelism=2)),
+    ],
+)
+def test_the_password_hash_cost_is_read_as_in_a_hash(value: str, cost: PasswordHashCost) -> None:
+    assert load_settings({"UNIQUE_PASSWORD_HASH_COST": value}).password_hash_cost == cost

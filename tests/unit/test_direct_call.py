@@ -1,4 +1,5 @@
-"""Endpoints called directly (unique.api.direct) answer exactly as FastAPI's own handling would."""
+"""Endpoints called directly (unique.api.direct) answer exactly as FastAPI's own handling would,
+and a route that cannot be called directly without skipping something refuses to be created."""
 
 from __future__ import annotations
 
@@ -10,10 +11,21 @@ import pytest
 from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.routing import APIRoute
 
-from unique.api.direct import Handler, direct_handler
+from unique.api.app import create_app
+from unique.api.direct import (
+    CannotCallDirectly,
+    Handler,
+    call_directly,
+    check_direct_calls,
+    direct_handler,
+)
 from unique.api.errors import install_error_handlers
-from unique.api.request_context import RequestContextMiddleware
-from unique.api.schemas import CANONICAL_INTEGER, json_response
+from unique.api.guard import AuthenticatedRoute
+from unique.api.routes import projects
+from unique.api.schemas import json_response
+from unique.config import Settings
+from unique.web.formats import CANONICAL_INTEGER
+from unique.web.request_context import RequestContextMiddleware
 
 
 async def caller_name(request: Request) -> str:
@@ -31,9 +43,7 @@ async def listing(
 
 class DirectRoute(APIRoute):
     def get_route_handler(self) -> Handler:
-        handler = direct_handler(self.dependant, self.name)
-        assert handler is not None, "the listing qualifies for a direct call"
-        return handler
+        return direct_handler(self)
 
 
 @pytest.fixture
@@ -92,6 +102,13 @@ async def test_same_answer_as_fastapi(client: httpx.AsyncClient, query: str) -> 
     assert _comparable(called_directly) == _comparable(through_fastapi)
 
 
+async def listing_copy(
+    caller: Annotated[str, Depends(caller_name)],
+    limit: Annotated[int, Query(ge=1, le=400), CANONICAL_INTEGER] = 10,
+) -> Response:
+    return json_response({"caller": caller, "limit": limit})
+
+
 async def body_reader(item: Annotated[dict[str, Any], Body()]) -> Response:
     return json_response(item)
 
@@ -139,11 +156,51 @@ async def list_reader(tags: Annotated[list[str], Query()]) -> Response:
         (with_query_dependency, "/items"),
     ],
 )
-def test_anything_else_is_left_to_fastapi(endpoint: Any, path: str) -> None:
-    route = APIRoute(path, endpoint, methods=["GET"])
-    assert direct_handler(route.dependant, route.name) is None
+def test_anything_else_refuses_to_be_called_directly(endpoint: Any, path: str) -> None:
+    with pytest.raises(CannotCallDirectly):
+        DirectRoute(path, endpoint, methods=["GET"])
 
 
-def test_a_dependency_without_a_parameter_is_left_to_fastapi() -> None:
-    route = APIRoute("/items", query_reader, methods=["GET"], dependencies=[Depends(deny)])
-    assert direct_handler(route.dependant, route.name) is None
+def test_a_dependency_declared_on_the_route_stops_the_route_being_created() -> None:
+    with pytest.raises(CannotCallDirectly, match="declares dependencies"):
+        DirectRoute("/items", listing, methods=["GET"], dependencies=[Depends(deny)])
+
+
+def test_a_dependency_declared_on_include_router_stops_the_app_being_built() -> None:
+    router = APIRouter(route_class=DirectRoute)
+    router.add_api_route("/items", call_directly(listing_copy))
+    app = FastAPI()
+    app.include_router(router, dependencies=[Depends(deny)])
+
+    with pytest.raises(CannotCallDirectly, match="declares dependencies"):
+        check_direct_calls(app)
+
+
+def test_a_dependency_declared_on_the_app_stops_the_app_being_built() -> None:
+    router = APIRouter(route_class=DirectRoute)
+    router.add_api_route("/items", call_directly(listing_copy))
+    app = FastAPI(dependencies=[Depends(deny)])
+    app.include_router(router)
+
+    with pytest.raises(CannotCallDirectly, match="declares dependencies"):
+        check_direct_calls(app)
+
+
+def test_the_service_refuses_a_dependency_its_listings_would_skip(settings: Settings) -> None:
+    app = create_app(settings)
+    check_direct_calls(app)  # as built: nothing is skipped
+    app.include_router(projects.router, prefix="/tenant", dependencies=[Depends(deny)])
+
+    with pytest.raises(CannotCallDirectly, match="list_projects"):
+        check_direct_calls(app)
+
+
+async def test_the_api_calls_only_marked_endpoints_directly() -> None:
+    marked = call_directly(listing_copy)
+    assert marked is listing_copy
+
+    router = APIRouter(route_class=AuthenticatedRoute)
+    router.add_api_route("/marked", marked)
+    with pytest.raises(CannotCallDirectly):
+        router.add_api_route("/marked-with-guard", marked, dependencies=[Depends(deny)])
+    router.add_api_route("/plain", listing, dependencies=[Depends(deny)])

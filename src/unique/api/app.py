@@ -11,11 +11,10 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
-from unique.api.body_limits import BodyLimitsMiddleware
+from unique.api.direct import check_direct_calls
 from unique.api.docs import install_docs
 from unique.api.errors import install_error_handlers
 from unique.api.guard import BEARER_SCHEME, BEARER_SECURITY_SCHEME
-from unique.api.request_context import RequestContextMiddleware
 from unique.api.routes import api_keys, operations, projects, users
 from unique.config import Settings, load_settings
 from unique.console import auth_pages, key_pages, project_pages
@@ -23,6 +22,8 @@ from unique.console.web import STATIC_DIRECTORY, ConsoleSecurityHeaders
 from unique.logs import skip_unused_record_details
 from unique.runtime import Runtime
 from unique.serving import end_with_server
+from unique.web.body_limits import BodyLimitsMiddleware
+from unique.web.request_context import RequestContextMiddleware
 
 API_PREFIX = "/api/v2"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
@@ -73,6 +74,7 @@ def create_app(settings: Settings, *, owns_process: bool = False) -> FastAPI:
         app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static")
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
+    check_direct_calls(app)
     return app
 
 

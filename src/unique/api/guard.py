@@ -1,173 +1,42 @@
-"""What stands between a matched API route and its handler, in the documented order.
+"""The route class that puts the key's path (``unique.auth``) in front of every API handler.
 
 Routing (404, 405) has already happened when a route runs; then come the body size (413), the
-key (401) and only then the handler's own validation (400). FastAPI parses a JSON body before
-resolving dependencies, which would answer a keyless, malformed request with 400; so this check
-wraps the route handler itself instead of being a dependency.
+key (401, or 429 when throttled) and only then the handler's own validation (400). FastAPI parses
+a JSON body before resolving dependencies, which would answer a keyless, malformed request with
+400; so the check wraps the route handler itself instead of being a dependency.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from unique import api_keys, keys, metrics
-from unique.api.body_limits import MAX_BODY_BYTES, body_too_large
-from unique.api.direct import Handler, direct_handler
-from unique.api.errors import ApiError, unauthorized
-from unique.api_keys import Principal
-from unique.db.tables import utcnow
+from unique.actor import Actor
+from unique.api.direct import (
+    Handler,
+    declared_query_parameters,
+    direct_handler,
+    is_called_directly,
+)
+from unique.api.errors import unauthorized
+from unique.auth.verify import Principal, Reason, Verification
 from unique.errors import InvalidInput
-from unique.last_use import LastUse
-from unique.net import client_address
 from unique.ratelimit import Verdict
-from unique.runtime import Runtime
+from unique.web.body_limits import check_body_is_utf8, read_body_within_limit
+from unique.web.errors import ApiError
+from unique.web.requests import actor_of, address_of, runtime_of
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Caller:
-    """The authenticated caller of one request."""
+    """The authenticated caller of one request: the key's principal, acting as ``actor``."""
 
     principal: Principal
-    address: str
-
-
-async def read_body_within_limit(request: Request) -> None:
-    """Read the whole body now, so that its size is refused (413) before the key is checked; the
-    body limits middleware refuses it past ``MAX_BODY_BYTES`` as it arrives, and a declared length
-    over the limit needs no reading. Starlette keeps the body read; FastAPI's parsing reuses it."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (
-        not re.fullmatch(r"[0-9]{1,18}", declared) or int(declared) > MAX_BODY_BYTES
-    ):
-        raise body_too_large()
-    await request.body()
-
-
-async def check_body_is_utf8(request: Request) -> None:
-    """JSON travels as UTF-8 (RFC 8259 §8.1), but the JSON parser would also take UTF-16 and
-    UTF-32, which it recognises by a byte-order mark (never valid UTF-8) or by zero bytes among
-    the first ones. Zero bytes cannot appear in a UTF-8 JSON text at all, so refusing them and
-    invalid UTF-8 leaves the parser nothing else to guess."""
-    body = await request.body()
-    if b"\x00" in body or not _valid_utf8(body):
-        raise InvalidInput("body", "The request body must be JSON encoded as UTF-8.")
-
-
-def _valid_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _failure_reason(token: str | None) -> str:
-    if token is None:
-        return "missing"
-    try:
-        keys.check(token)
-    except keys.MalformedKey:
-        return "malformed"
-    return "rejected"
-
-
-def _rate_limited(verdict: Verdict, limit: str, message: str) -> ApiError:
-    metrics.rate_limited.labels(limit).inc()
-    return ApiError(
-        429,
-        "RATE_LIMITED",
-        f"{message} Retry in {verdict.reset_seconds} s.",
-        {"Retry-After": str(verdict.reset_seconds), **_limit_headers(verdict)},
-    )
-
-
-def _limit_headers(verdict: Verdict) -> dict[str, str]:
-    return {
-        "RateLimit-Limit": str(verdict.limit),
-        "RateLimit-Remaining": str(verdict.remaining),
-        "RateLimit-Reset": str(verdict.reset_seconds),
-    }
-
-
-async def throttle_failed_authentication(runtime: Runtime, address: str) -> None:
-    """Past the allowance of failed authentications, an address gets 429 instead of 401, so
-    that guessing keys from it stops early. Valid keys from the same address still work."""
-    if runtime.limits is None:
-        return
-    allowance = runtime.settings.auth_failures_per_minute
-    verdict = await runtime.limits.hit(f"authfail:{address}", allowance, 60)
-    if verdict is not None and not verdict.allowed:
-        metrics.auth_outcomes.labels("throttled").inc()
-        raise _rate_limited(
-            verdict, "auth_failures", "Too many failed authentications from this address."
-        )
-
-
-async def enforce_rate_limits(
-    runtime: Runtime, principal: Principal, request: Request
-) -> dict[str, str]:
-    """Per account: a per-minute budget, and a per-second burst per route. Returns the headers
-    that tell the caller where it stands."""
-    if runtime.limits is None:
-        return {}
-    settings = runtime.settings
-    route = request.scope.get("route")
-    route_name = f"{request.method}:{getattr(route, 'path', request.url.path)}"
-    burst = await runtime.limits.hit(
-        f"burst:{principal.owner_id}:{route_name}", settings.rate_limit_burst, 1
-    )
-    if burst is not None and not burst.allowed:
-        raise _rate_limited(burst, "burst", "Too many requests to this route in one second.")
-    minute = await runtime.limits.hit(
-        f"minute:{principal.owner_id}", settings.rate_limit_per_minute, 60
-    )
-    if minute is not None and not minute.allowed:
-        raise _rate_limited(
-            minute, "per_minute", "The account's requests-per-minute limit is used up."
-        )
-    return _limit_headers(minute) if minute is not None else {}
-
-
-def request_address(request: Request, runtime: Runtime) -> str:
-    return client_address(
-        request.client.host if request.client else None,
-        # Proxies may add their own header line instead of appending: read them all, in order.
-        ", ".join(request.headers.getlist("x-forwarded-for")) or None,
-        runtime.settings.trusted_proxies,
-    )
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    if authorization is None:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None
-    return token
-
-
-def _query_parameter_names(dependant: Dependant) -> set[str]:
-    names = {param.alias for param in dependant.query_params}
-    for dependency in dependant.dependencies:
-        names |= _query_parameter_names(dependency)
-    return names
-
-
-def check_query_parameters(request: Request, declared: frozenset[str]) -> None:
-    """Refuse unknown and repeated parameters: silently ignoring a typo or picking one of several
-    values would hide the caller's bug behind a plausible answer."""
-    for name in request.query_params:
-        if name not in declared:
-            raise InvalidInput(name, f"Unknown query parameter '{name}'.")
-        if len(request.query_params.getlist(name)) > 1:
-            raise InvalidInput(name, f"Query parameter '{name}' must be given at most once.")
+    actor: Actor
 
 
 BEARER_SCHEME = "HTTPBearer"
@@ -177,12 +46,19 @@ BEARER_SECURITY_SCHEME = {
     "description": "An API key: `Authorization: Bearer unq_…`",
 }
 
+_THROTTLED_MESSAGES = {
+    "auth_failures": "Too many failed authentications from this address.",
+    "burst": "Too many requests to this route in one second.",
+    "per_minute": "The account's requests-per-minute limit is used up.",
+}
+
 
 class AuthenticatedRoute(APIRoute):
     """An API route that needs a valid key; the handler reaches the caller via ``caller_of``.
 
     The route declares the Bearer scheme in the OpenAPI document itself: a security dependency
-    would parse the header a second time on every request.
+    would parse the header a second time on every request. An endpoint marked ``call_directly``
+    is called without FastAPI's dependency solving (``unique.api.direct``).
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
@@ -190,28 +66,32 @@ class AuthenticatedRoute(APIRoute):
         kwargs["openapi_extra"] = security | (kwargs.get("openapi_extra") or {})
         super().__init__(path, endpoint, **kwargs)
 
-    async def identify(self, request: Request, runtime: Runtime) -> tuple[Caller, dict[str, str]]:
+    async def identify(self, request: Request) -> tuple[Caller, dict[str, str]]:
         """The caller behind the request's key, and the rate-limit headers for its answer."""
-        token = bearer_token(request.headers.get("authorization"))
-        address = request_address(request, runtime)
-        principal = await api_keys.authenticate(runtime.reads, token) if token else None
-        if principal is None:
-            await throttle_failed_authentication(runtime, address)
-            metrics.auth_outcomes.labels(_failure_reason(token)).inc()
+        address = address_of(request)
+        verification = await runtime_of(request).verifier.verify(
+            request.headers.get("authorization"), address, f"{request.method}:{self.path}"
+        )
+        if verification.reason is Reason.THROTTLED:
+            raise _throttled(verification)
+        if verification.principal is None:
             raise unauthorized()
-        metrics.valid_keys.inc()
-        runtime.last_use.note(principal.key_id, LastUse(at=utcnow(), address=address))
-        limit_headers = await enforce_rate_limits(runtime, principal, request)
-        return Caller(principal, address), limit_headers
+        actor = actor_of(
+            request, verification.principal.owner_id, verification.principal.key_id, address
+        )
+        headers = _limit_headers(verification.verdict) if verification.verdict else {}
+        return Caller(verification.principal, actor), headers
 
     def get_route_handler(self) -> Handler:
-        handler = direct_handler(self.dependant, self.name) or super().get_route_handler()
-        declared = frozenset(_query_parameter_names(self.dependant))
+        if is_called_directly(self.endpoint):
+            handler = direct_handler(self)
+        else:
+            handler = super().get_route_handler()
+        declared = declared_query_parameters(self)
 
         async def guarded(request: Request) -> Response:
-            runtime: Runtime = request.app.state.runtime
             await read_body_within_limit(request)
-            caller, limit_headers = await self.identify(request, runtime)
+            caller, limit_headers = await self.identify(request)
             check_query_parameters(request, declared)
             await check_body_is_utf8(request)
             request.state.caller = caller
@@ -227,3 +107,33 @@ def caller_of(request: Request) -> Caller:
     if not isinstance(caller, Caller):
         raise unauthorized()
     return caller
+
+
+def check_query_parameters(request: Request, declared: frozenset[str]) -> None:
+    """Refuse unknown and repeated parameters: silently ignoring a typo or picking one of several
+    values would hide the caller's bug behind a plausible answer."""
+    for name in request.query_params:
+        if name not in declared:
+            raise InvalidInput(name, f"Unknown query parameter '{name}'.")
+        if len(request.query_params.getlist(name)) > 1:
+            raise InvalidInput(name, f"Query parameter '{name}' must be given at most once.")
+
+
+def _throttled(verification: Verification) -> ApiError:
+    verdict = verification.verdict
+    assert verdict is not None and verification.limit is not None
+    message = _THROTTLED_MESSAGES[verification.limit]
+    return ApiError(
+        429,
+        "RATE_LIMITED",
+        f"{message} Retry in {verdict.reset_seconds} s.",
+        {"Retry-After": str(verdict.reset_seconds), **_limit_headers(verdict)},
+    )
+
+
+def _limit_headers(verdict: Verdict) -> dict[str, str]:
+    return {
+        "RateLimit-Limit": str(verdict.limit),
+        "RateLimit-Remaining": str(verdict.remaining),
+        "RateLimit-Reset": str(verdict.reset_seconds),
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,11 +14,7 @@ from unique.api_keys import KEY_NAME_MAX_LENGTH, clean_key_name
 from unique.errors import InvalidInput
 from unique.names import BIDI_CONTROLS, FORMAT_CHARACTERS
 from unique.projects import PG_VERSIONS, PROJECT_NAME_MAX_LENGTH, clean_project_name
-
-
-def rfc3339(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
+from unique.web.formats import rfc3339
 
 # Timestamps as rfc3339 writes them (whole seconds, "Z"); UUIDs in their usual form.
 _JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_OMIT_MICROSECONDS
@@ -58,23 +53,6 @@ def _whole_number(value: object) -> object:
         return int(value)
     return value
 
-
-# An integer in a path or query is written the one way str(int) writes it. Lax parsing would also
-# take "01", "+1", "1.0", "1_000", " 1" or "1\n": several spellings of one resource or page, which
-# caches, logs and rate limits count apart, and typos answered as if they were meant.
-_CANONICAL_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
-
-
-def _canonical_integer(value: object) -> object:
-    if isinstance(value, str) and not _CANONICAL_INTEGER.fullmatch(value):
-        raise ValueError("must be an integer in plain decimal digits, like 42")
-    return value
-
-
-# Marks an int parameter of a path or query as accepting only the canonical form:
-# ``Annotated[int, Query(ge=1), CANONICAL_INTEGER]``. It goes after the Path or Query, whose bounds
-# would otherwise be left out of the OpenAPI document.
-CANONICAL_INTEGER = BeforeValidator(_canonical_integer)
 
 PgVersion = Annotated[
     int,

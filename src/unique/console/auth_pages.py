@@ -9,8 +9,6 @@ from fastapi.responses import RedirectResponse
 
 from unique import accounts
 from unique import signup as signup_policy
-from unique.api.deps import Database
-from unique.api.guard import request_address
 from unique.console.web import (
     ANONYMOUS_COOKIE,
     SESSION_COOKIE,
@@ -19,10 +17,10 @@ from unique.console.web import (
     anonymous_page,
     check_anonymous_csrf,
     check_csrf,
-    runtime_of,
     set_cookie,
 )
 from unique.errors import Conflict, InvalidInput
+from unique.web.requests import Database, actor_of, address_of, runtime_of
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -85,7 +83,7 @@ async def login(
 ) -> Response:
     check_anonymous_csrf(request, csrf_token)
     runtime = runtime_of(request)
-    address = request_address(request, runtime)
+    address = address_of(request)
     by_pair_window = runtime.throttles.login_failures_by_account_and_address
     by_address_window = runtime.throttles.login_failures_by_address
     # Failures count per account *and* address, and per address: a stranger's guesses never
@@ -105,7 +103,9 @@ async def login(
     previous = request.cookies.get(SESSION_COOKIE)
     if previous:
         await accounts.end_console_session(session, previous)
-    token = await accounts.start_console_session(session, user, source_addr=address)
+    token = await accounts.start_console_session(
+        session, user, actor_of(request, None, address=address)
+    )
     await session.commit()
     return _signed_in(request, token)
 
@@ -128,7 +128,7 @@ async def signup(
 ) -> Response:
     check_anonymous_csrf(request, csrf_token)
     runtime = runtime_of(request)
-    address = request_address(request, runtime)
+    address = address_of(request)
     values = {"name": name, "email": email}
     try:
         await signup_policy.admit(session, runtime.settings.signup, email)
@@ -150,7 +150,7 @@ async def signup(
             name=name,
             password=password,
             projects_limit=runtime.settings.projects_limit,
-            source_addr=address,
+            actor=actor_of(request, None, address=address),
         )
     except InvalidInput as error:
         # A typo costs no hash: it does not count against the address.
@@ -166,7 +166,9 @@ async def signup(
             values=values,
             errors={"email": "An account with this email already exists. Sign in instead."},
         )
-    token = await accounts.start_console_session(session, user, source_addr=address)
+    token = await accounts.start_console_session(
+        session, user, actor_of(request, None, address=address)
+    )
     await session.commit()
     return _signed_in(request, token)
 

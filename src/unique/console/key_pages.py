@@ -9,19 +9,17 @@ from fastapi import APIRouter, Form, Path, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from unique import api_keys, keys
-from unique.api.deps import Database
-from unique.api.guard import request_address
-from unique.api.schemas import CANONICAL_INTEGER
 from unique.console.web import (
     ConsoleRoute,
-    CurrentLogin,
-    check_csrf,
+    SignedIn,
+    SignedInForm,
     csrf_token,
     render,
-    runtime_of,
     when,
 )
 from unique.errors import InvalidInput, NotFound
+from unique.web.formats import CANONICAL_INTEGER
+from unique.web.requests import Database, actor_of, runtime_of
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -31,9 +29,7 @@ def _wants_json(request: Request) -> bool:
 
 
 @router.get("/settings")
-async def profile(request: Request, login: CurrentLogin) -> Response:
-    if login is None:
-        return RedirectResponse("/login", status_code=303)
+async def profile(request: Request, login: SignedIn) -> Response:
     return render(
         request,
         "settings_profile.html",
@@ -46,14 +42,13 @@ async def profile(request: Request, login: CurrentLogin) -> Response:
 async def _keys_page(
     request: Request,
     session: Database,
-    login: CurrentLogin,
+    login: SignedIn,
     *,
     status_code: int = 200,
     new_key: api_keys.NewKey | None = None,
     error: str | None = None,
     name: str = "",
 ) -> Response:
-    assert login is not None
     keys = await api_keys.list_active_keys(runtime_of(request).reads, login.user.id)
     revoked_notice = None
     revoked_id = request.query_params.get("revoked", "")
@@ -75,9 +70,7 @@ async def _keys_page(
 
 
 @router.get("/settings/api-keys")
-async def api_keys_page(request: Request, session: Database, login: CurrentLogin) -> Response:
-    if login is None:
-        return RedirectResponse("/login", status_code=303)
+async def api_keys_page(request: Request, session: Database, login: SignedIn) -> Response:
     return await _keys_page(request, session, login)
 
 
@@ -85,22 +78,17 @@ async def api_keys_page(request: Request, session: Database, login: CurrentLogin
 async def create_api_key(
     request: Request,
     session: Database,
-    login: CurrentLogin,
+    login: SignedInForm,
     key_name: Annotated[str, Form(max_length=1024)] = "",
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
     """Create a key. The page's script asks for JSON and shows the key in place, so that
     reloading or going back never re-submits; without script the answer is the page itself."""
-    if login is None:
-        return RedirectResponse("/login", status_code=303)
-    check_csrf(request, csrf_token, login)
     try:
         new_key = await api_keys.create_key(
             session,
             owner_id=login.user.id,
-            created_by=login.user.id,
             name=key_name,
-            source_addr=request_address(request, runtime_of(request)),
+            actor=actor_of(request, login.user.id),
         )
     except InvalidInput as error:
         if _wants_json(request):
@@ -128,21 +116,16 @@ async def revoke_api_key(
     request: Request,
     key_id: Annotated[int, Path(ge=1, le=2**63 - 1), CANONICAL_INTEGER],
     session: Database,
-    login: CurrentLogin,
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    login: SignedInForm,
 ) -> Response:
-    if login is None:
-        return RedirectResponse("/login", status_code=303)
-    check_csrf(request, csrf_token, login)
     runtime = runtime_of(request)
     try:
         await api_keys.revoke_key(
             session,
             owner_id=login.user.id,
             key_id=key_id,
-            actor_user_id=login.user.id,
             last_use=runtime.last_use,
-            source_addr=request_address(request, runtime),
+            actor=actor_of(request, login.user.id),
         )
     except NotFound:
         return RedirectResponse("/settings/api-keys", status_code=303)

@@ -9,17 +9,15 @@ from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from unique import projects
-from unique.api.deps import Database
-from unique.api.guard import request_address
 from unique.console.web import (
     ConsoleRoute,
-    CurrentLogin,
-    check_csrf,
+    SignedIn,
+    SignedInForm,
     csrf_token,
     render,
-    runtime_of,
 )
 from unique.errors import InvalidInput, LimitExceeded, NotFound
+from unique.web.requests import Database, actor_of, runtime_of
 
 router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 
@@ -38,7 +36,7 @@ def _done(action: str, project_id: str) -> Response:
 
 async def _page(
     request: Request,
-    login: CurrentLogin,
+    login: SignedIn,
     *,
     search: str = "",
     cursor: str = "",
@@ -46,7 +44,6 @@ async def _page(
     error: str | None = None,
     notice: str | None = None,
 ) -> Response:
-    assert login is not None
     runtime = runtime_of(request)
     try:
         page = await projects.list_projects(
@@ -79,14 +76,12 @@ async def _page(
 @router.get("/projects")
 async def projects_page(
     request: Request,
-    login: CurrentLogin,
+    login: SignedIn,
     search: Annotated[str, Query(max_length=projects.SEARCH_MAX_LENGTH)] = "",
     cursor: Annotated[str, Query(max_length=32)] = "",
     done: Annotated[str, Query(max_length=16)] = "",
     project: Annotated[str, Query(pattern=r"^[a-z0-9-]{0,60}$")] = "",
 ) -> Response:
-    if login is None:
-        return RedirectResponse("/login", status_code=303)
     # Notices come from a fixed list: a link must not be able to put words in our mouth.
     notice = _NOTICES[done].format(project) if done in _NOTICES else None
     return await _page(request, login, search=search.strip(), cursor=cursor, notice=notice)
@@ -96,15 +91,11 @@ async def projects_page(
 async def create_project(
     request: Request,
     session: Database,
-    login: CurrentLogin,
+    login: SignedInForm,
     name: Annotated[str, Form(max_length=1024)] = "",
     region_id: Annotated[str, Form(max_length=64)] = "",
     pg_version: Annotated[str, Form(max_length=4)] = "",
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    if login is None:
-        return RedirectResponse("/login", status_code=303)
-    check_csrf(request, csrf_token, login)
     runtime = runtime_of(request)
     try:
         project = await projects.create_project(
@@ -115,7 +106,7 @@ async def create_project(
             region_id=region_id or None,
             pg_version=int(pg_version) if re.fullmatch(r"[0-9]{1,3}", pg_version) else None,
             creation_source="console",
-            source_addr=request_address(request, runtime),
+            actor=actor_of(request, login.user.id),
         )
     except (InvalidInput, LimitExceeded) as error:
         return await _page(request, login, status_code=400, error=error.message)
@@ -128,20 +119,16 @@ async def rename_project(
     request: Request,
     project_id: ProjectId,
     session: Database,
-    login: CurrentLogin,
+    login: SignedInForm,
     name: Annotated[str, Form(max_length=1024)] = "",
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    if login is None:
-        return RedirectResponse("/login", status_code=303)
-    check_csrf(request, csrf_token, login)
     try:
         await projects.rename_project(
             session,
             login.user.id,
             project_id,
             name,
-            source_addr=request_address(request, runtime_of(request)),
+            actor=actor_of(request, login.user.id),
         )
     except (InvalidInput, NotFound) as error:
         return await _page(request, login, status_code=400, error=error.message)
@@ -154,18 +141,14 @@ async def delete_project(
     request: Request,
     project_id: ProjectId,
     session: Database,
-    login: CurrentLogin,
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    login: SignedInForm,
 ) -> Response:
-    if login is None:
-        return RedirectResponse("/login", status_code=303)
-    check_csrf(request, csrf_token, login)
     try:
         await projects.delete_project(
             session,
             login.user.id,
             project_id,
-            source_addr=request_address(request, runtime_of(request)),
+            actor=actor_of(request, login.user.id),
         )
     except NotFound as error:
         return await _page(request, login, status_code=404, error=error.message)

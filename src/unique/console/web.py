@@ -15,8 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import MutableHeaders
@@ -24,12 +25,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from unique import accounts
 from unique.accounts import ConsoleLogin
-from unique.api.deps import Database
-from unique.api.errors import ApiError, describe_validation_error
-from unique.api.guard import read_body_within_limit
-from unique.api.schemas import rfc3339
 from unique.net import is_trusted_proxy
-from unique.runtime import Runtime
+from unique.web.body_limits import read_body_within_limit
+from unique.web.errors import ApiError, describe_validation_error
+from unique.web.formats import rfc3339
+from unique.web.requests import Database, runtime_of
 
 SESSION_COOKIE = "unique_session"
 ANONYMOUS_COOKIE = "unique_form"
@@ -75,6 +75,8 @@ class ConsoleRoute(APIRoute):
             try:
                 await read_body_within_limit(request)
                 response = await handler(request)
+            except SignInRequired:
+                response = RedirectResponse("/login", status_code=303)
             except ApiError as error:
                 response = render(
                     request, "error.html", status_code=error.status, message=error.message
@@ -112,11 +114,6 @@ class ConsoleSecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 async def current_login(request: Request, session: Database) -> ConsoleLogin | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token or len(token) > 128:
@@ -125,6 +122,31 @@ async def current_login(request: Request, session: Database) -> ConsoleLogin | N
 
 
 CurrentLogin = Annotated[ConsoleLogin | None, Depends(current_login)]
+
+
+class SignInRequired(Exception):
+    """A page for signed-in users was asked for without a session: ConsoleRoute redirects."""
+
+
+async def signed_in(login: CurrentLogin) -> ConsoleLogin:
+    if login is None:
+        raise SignInRequired
+    return login
+
+
+SignedIn = Annotated[ConsoleLogin, Depends(signed_in)]
+
+
+async def signed_in_form(
+    request: Request, login: SignedIn, csrf_token: Annotated[str, Form(max_length=128)] = ""
+) -> ConsoleLogin:
+    """The signed-in user of a form post whose CSRF token has been checked: every
+    state-changing Console handler takes this, so none can forget the check."""
+    check_csrf(request, csrf_token, login)
+    return login
+
+
+SignedInForm = Annotated[ConsoleLogin, Depends(signed_in_form)]
 
 
 def _sign(request: Request, purpose: str, value: str) -> str:

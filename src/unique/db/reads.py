@@ -18,29 +18,36 @@ lookups asked for while no statement has yet been sent for them travel together,
 for all their keys: under load one round trip serves several requests. A lookup never joins a
 statement already on its way, so its answer is never older than the request that asked for it.
 
-Statements are written once, with ``?`` placeholders. The tables store UTC timestamps without a
-zone and, on SQLite, UUIDs as 32 hex digits; each backend translates the parameters and the
-columns a statement declares, so that callers give and get aware UTC datetimes and UUIDs.
+Each read is described once, as a SQLAlchemy Core ``select`` (a :class:`Query`), and compiled once
+per dialect; only the execution is the driver's. The tables store UTC timestamps without a zone
+and, on SQLite, UUIDs as 32 hex digits; each backend translates the parameters, and decodes each
+column as its SQLAlchemy type says, so that callers give and get aware UTC datetimes and UUIDs,
+in rows read by column name.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 import uuid
 from abc import ABC, abstractmethod
+from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Hashable, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum, auto
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy.engine import make_url
+from sqlalchemy import Boolean, DateTime, Select, TypeDecorator, Uuid, any_, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeEngine
 
 from unique.config import Settings, sqlite_path
 from unique.db.engine import configure_sqlite_reader
@@ -63,6 +70,9 @@ POSTGRES_LOOKUP_BATCH = 100
 POSTGRES_LOOKUP_OVERTAKE_SECONDS = 0.05
 
 
+AnySelect = Select[*tuple[Any, ...]]
+
+
 class Column(Enum):
     """How a selected column is stored, where the two databases differ."""
 
@@ -72,77 +82,89 @@ class Column(Enum):
     BOOLEAN = auto()
 
 
-VALUE, UUID, TIMESTAMP, BOOLEAN = Column.VALUE, Column.UUID, Column.TIMESTAMP, Column.BOOLEAN
+def column_kind(column_type: TypeEngine[Any]) -> Column:
+    """What a column's SQLAlchemy type says about how the driver hands it over."""
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    if isinstance(column_type, Uuid):
+        return Column.UUID
+    if isinstance(column_type, DateTime):
+        return Column.TIMESTAMP
+    if isinstance(column_type, Boolean):
+        return Column.BOOLEAN
+    return Column.VALUE
 
 
-@dataclass(frozen=True)
-class Statement:
-    sql: str
-    columns: tuple[Column, ...]
+class Query:
+    """A read described once, as a SQLAlchemy Core ``select`` with named bind parameters.
 
-
-@dataclass(frozen=True)
-class Lookup:
-    """At most one row, by a column whose values are unique: ``SELECT <selected> FROM <table>
-    WHERE <key> = ?``. ``columns`` describes ``selected``.
-
-    Its parts are fixed fragments of SQL written in the code; every value is a bound parameter.
+    Each backend compiles it once for its dialect, and decodes each column as the column's type
+    says; rows come back as named tuples whose fields are the selected columns' names (or
+    labels).
     """
 
-    table: str
-    key: str
-    selected: str
-    columns: tuple[Column, ...]
+    def __init__(self, statement: AnySelect) -> None:
+        self.statement = statement
+        columns = statement.selected_columns
+        self.row: Any = namedtuple("Row", list(columns.keys()))  # type: ignore[misc]
+        self.kinds = tuple(column_kind(column.type) for column in columns)
 
-    @cached_property
-    def one(self) -> Statement:
-        return Statement(
-            f"SELECT {self.selected} FROM {self.table} WHERE {self.key} = ?",  # noqa: S608
-            self.columns,
-        )
 
-    @cached_property
-    def every_key(self) -> Statement:
-        """The keys in index order: reading them brings the index's pages into memory."""
-        return Statement(
-            f"SELECT count(*) FROM (SELECT {self.key} FROM {self.table} "  # noqa: S608
-            f"ORDER BY {self.key} LIMIT ?)",
-            (Column.VALUE,),
-        )
+class Lookup:
+    """At most one row, by a column whose values are unique: ``statement`` (a select without a
+    WHERE) for the row whose ``key`` column equals a value."""
 
-    @cached_property
-    def many(self) -> Statement:
-        """The rows of every key in an array, each led by its key."""
-        return Statement(
-            f"SELECT {self.key}, {self.selected} FROM {self.table} "  # noqa: S608
-            f"WHERE {self.key} = ANY(?)",
-            (Column.VALUE, *self.columns),
+    def __init__(self, statement: AnySelect, key: InstrumentedAttribute[Any]) -> None:
+        self.one = Query(statement.where(key == bindparam("key")))
+        keys = bindparam("keys", type_=postgresql.ARRAY(key.type))
+        #: The rows of every key in an array, each with its key (PostgreSQL only).
+        self.many = Query(statement.add_columns(key.label("lookup_key")).where(key == any_(keys)))
+        #: The first keys in index order: reading them brings the index's pages into memory.
+        self.every_key = Query(
+            select(func.count()).select_from(
+                select(key).order_by(key).limit(bindparam("entries")).subquery()
+            )
         )
 
 
-Row = tuple[Any, ...]
+# A named tuple of a query's selected columns (its fields are known only at run time).
+Row = Any
 Converter = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A query as one backend sends it: the SQL, each placeholder's parameter name (or its fixed
+    value), and the columns to convert."""
+
+    sql: str
+    parameters: tuple[tuple[str, Any], ...]
+    converting: tuple[tuple[int, Converter], ...]
+    row: Callable[..., Row]
+
+
+_NO_DEFAULT = object()
 
 
 class Reads(ABC):
     """Runs read-only statements outside any transaction."""
 
-    def __init__(self, converters: dict[Column, Converter]) -> None:
+    def __init__(self, dialect: Dialect, converters: dict[Column, Converter]) -> None:
+        self._dialect = dialect
         self._converters = converters
-        # By statement: which columns need converting, and how. Worked out on first use.
-        self._converting: dict[str, list[tuple[int, Converter]]] = {}
+        self._compiled: dict[Query, Compiled] = {}
 
     @abstractmethod
-    async def all(self, statement: Statement, *params: object) -> list[Row]:
+    async def all(self, query: Query, **params: object) -> list[Row]:
         """Every row, decoded; the driver's errors are raised as OperationalError (503)."""
 
-    async def first(self, statement: Statement, *params: object) -> Row | None:
-        rows = await self.all(statement, *params)
+    async def first(self, query: Query, **params: object) -> Row | None:
+        rows = await self.all(query, **params)
         return rows[0] if rows else None
 
     async def look_up(self, lookup: Lookup, key: Hashable) -> Row | None:
-        """The row whose ``lookup.key`` column equals ``key``, if any."""
-        return await self.first(lookup.one, key)
+        """The row whose key column equals ``key``, if any."""
+        return await self.first(lookup.one, key=key)
 
     @abstractmethod
     def warm(self, lookup: Lookup) -> None:
@@ -152,21 +174,49 @@ class Reads(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
-    def _decode(self, statement: Statement, rows: Sequence[Sequence[Any]]) -> list[Row]:
-        converting = self._converting.get(statement.sql)
-        if converting is None:
-            converting = self._converting[statement.sql] = [
-                (index, self._converters[column])
-                for index, column in enumerate(statement.columns)
-                if column in self._converters
-            ]
+    def compiled(self, query: Query) -> Compiled:
+        compiled = self._compiled.get(query)
+        if compiled is None:
+            compiled = self._compiled[query] = self._compile(query)
+        return compiled
+
+    def _compile(self, query: Query) -> Compiled:
+        sql = query.statement.compile(dialect=self._dialect)
+        fixed = sql.params
+        names = sql.positiontup or ()
+        return Compiled(
+            sql=sql.string,
+            parameters=tuple((name, fixed.get(name, _NO_DEFAULT)) for name in names),
+            converting=tuple(
+                (index, self._converters[kind])
+                for index, kind in enumerate(query.kinds)
+                if kind in self._converters
+            ),
+            row=query.row._make,
+        )
+
+    @staticmethod
+    def _parameters(compiled: Compiled, params: dict[str, object]) -> list[object]:
+        values = []
+        for name, fixed in compiled.parameters:
+            value = params.get(name, fixed)
+            if value is _NO_DEFAULT:
+                raise TypeError(f"missing query parameter {name!r}")
+            values.append(value)
+        return values
+
+    @staticmethod
+    def _decode(compiled: Compiled, rows: Sequence[Sequence[Any]]) -> list[Row]:
+        converting, make = compiled.converting, compiled.row
+        if not converting:
+            return [make(row) for row in rows]
         decoded = []
         for row in rows:
             values = list(row)
             for index, convert in converting:
                 if values[index] is not None:
                     values[index] = convert(values[index])
-            decoded.append(tuple(values))
+            decoded.append(make(values))
         return decoded
 
 
@@ -201,11 +251,12 @@ def _timestamp_from_text(value: str) -> datetime:
 class SQLiteReads(Reads):
     def __init__(self, path: str) -> None:
         super().__init__(
+            sqlite.dialect(),
             {
                 Column.UUID: _uuid_from_hex,
                 Column.TIMESTAMP: _timestamp_from_text,
                 Column.BOOLEAN: bool,
-            }
+            },
         )
         self._connection = sqlite3.connect(
             path,
@@ -216,19 +267,21 @@ class SQLiteReads(Reads):
         configure_sqlite_reader(self._connection, SQLITE_READ_BUSY_TIMEOUT_MS)
         self._connection.execute(f"PRAGMA cache_size=-{SQLITE_READ_CACHE_KIB}")
 
-    async def all(self, statement: Statement, *params: object) -> list[Row]:
+    async def all(self, query: Query, **params: object) -> list[Row]:
+        compiled = self.compiled(query)
+        values = [self._encode(value) for value in self._parameters(compiled, params)]
         try:
-            rows = self._connection.execute(
-                statement.sql, [self._encode(param) for param in params]
-            ).fetchall()
+            rows = self._connection.execute(compiled.sql, values).fetchall()
         except sqlite3.Error as error:
-            raise OperationalError(statement.sql, None, error) from error
-        return self._decode(statement, rows)
+            raise OperationalError(compiled.sql, None, error) from error
+        return self._decode(compiled, rows)
 
     def warm(self, lookup: Lookup) -> None:
         # Not migrated yet, for one: nothing to bring in, and the lookups will say what is wrong.
         with suppress(sqlite3.Error):
-            self._connection.execute(lookup.every_key.sql, (SQLITE_WARM_ENTRIES,)).fetchone()
+            compiled = self.compiled(lookup.every_key)
+            values = self._parameters(compiled, {"entries": SQLITE_WARM_ENTRIES})
+            self._connection.execute(compiled.sql, values).fetchone()
 
     @staticmethod
     def _encode(param: object) -> object:
@@ -253,11 +306,11 @@ class PostgresReads(Reads):
 
     def __init__(self, connect_arguments: dict[str, Any]) -> None:
         # Timestamps need no converter: see _idle_or_new_connection.
-        super().__init__({Column.UUID: _plain_uuid})
+        dialect = postgresql_asyncpg.dialect()  # type: ignore[no-untyped-call]
+        super().__init__(dialect, {Column.UUID: _plain_uuid})
         self._connect_arguments = connect_arguments
         self._idle: list[asyncpg.Connection] = []
         self._slots = asyncio.Semaphore(POSTGRES_POOL_SIZE)
-        self._placeholders: dict[str, str] = {}
         self._pending: dict[Lookup, _Batch] = {}
         self._last_sent: dict[Lookup, asyncio.Future[dict[Hashable, Row]]] = {}
 
@@ -274,14 +327,18 @@ class PostgresReads(Reads):
     def warm(self, lookup: Lookup) -> None:
         """Nothing to do: PostgreSQL keeps its own cache, shared by every connection."""
 
-    async def all(self, statement: Statement, *params: object) -> list[Row]:
-        encoded = [_aware_utc(param) if isinstance(param, datetime) else param for param in params]
+    async def all(self, query: Query, **params: object) -> list[Row]:
+        compiled = self.compiled(query)
+        values = [
+            _aware_utc(value) if isinstance(value, datetime) else value
+            for value in self._parameters(compiled, params)
+        ]
         try:
             async with self._connection() as connection:
-                rows = await connection.fetch(self._sql(statement), *encoded)
+                rows = await connection.fetch(compiled.sql, *values)
         except _DRIVER_ERRORS as error:
-            raise OperationalError(statement.sql, None, error) from error
-        return self._decode(statement, rows)
+            raise OperationalError(compiled.sql, None, error) from error
+        return self._decode(compiled, rows)
 
     async def look_up(self, lookup: Lookup, key: Hashable) -> Row | None:
         batch = self._pending.get(lookup)
@@ -297,6 +354,7 @@ class PostgresReads(Reads):
         # busier the process, the more requests a round trip serves. A statement that is slow to
         # answer (a stalled connection) holds the next one back only briefly.
         previous = self._last_sent.get(lookup)
+        compiled = self.compiled(lookup.many)
         try:
             if previous is not None and not previous.done():
                 await asyncio.wait((previous,), timeout=POSTGRES_LOOKUP_OVERTAKE_SECONDS)
@@ -305,24 +363,18 @@ class PostgresReads(Reads):
                 # every key in it was asked for before it was sent.
                 self._close_to_newcomers(lookup, batch)
                 self._last_sent[lookup] = batch.rows
-                rows = await connection.fetch(self._sql(lookup.many), list(batch.keys))
+                rows = await connection.fetch(compiled.sql, list(batch.keys))
         except _DRIVER_ERRORS as error:
-            raise OperationalError(lookup.many.sql, None, error) from error
+            raise OperationalError(compiled.sql, None, error) from error
         finally:
             # Also when no connection could be had, or the process is stopping: a batch that
             # failed answers only the keys already in it.
             self._close_to_newcomers(lookup, batch)
-        return {row[0]: row[1:] for row in self._decode(lookup.many, rows)}
+        return {row.lookup_key: row for row in self._decode(compiled, rows)}
 
     def _close_to_newcomers(self, lookup: Lookup, batch: _Batch) -> None:
         if self._pending.get(lookup) is batch:
             del self._pending[lookup]
-
-    def _sql(self, statement: Statement) -> str:
-        sql = self._placeholders.get(statement.sql)
-        if sql is None:
-            sql = self._placeholders[statement.sql] = _numbered_placeholders(statement.sql)
-        return sql
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
@@ -402,11 +454,6 @@ _SQLALCHEMY_CONNECT_OPTIONS = (
     "prepared_statement_name_func",
     "async_creator_fn",
 )
-
-
-def _numbered_placeholders(sql: str) -> str:
-    numbers = iter(range(1, sql.count("?") + 1))
-    return re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
 
 
 def open_reads(settings: Settings) -> Reads:

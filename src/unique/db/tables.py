@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from unique.actor import USER_AGENT_MAX_LENGTH
 from unique.net import MAX_ADDRESS_LENGTH
 
 # Integer primary keys are BIGINT on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
@@ -155,6 +156,10 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     target_id: Mapped[str] = mapped_column(String(128), default="")
     source_addr: Mapped[str] = mapped_column(String(MAX_ADDRESS_LENGTH), default="")
+    user_agent: Mapped[str] = mapped_column(
+        String(USER_AGENT_MAX_LENGTH), default="", server_default=""
+    )
+    request_id: Mapped[str] = mapped_column(String(128), default="", server_default="")
 
 
 class Invitation(Base):

@@ -7,16 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from unique import api_keys
-from unique.api.deps import ERROR_RESPONSES, CurrentCaller, CurrentRuntime, Database
+from unique.api.deps import ERROR_RESPONSES, CurrentCaller
+from unique.api.direct import call_directly
 from unique.api.guard import AuthenticatedRoute
 from unique.api.schemas import (
-    CANONICAL_INTEGER,
     ApiKeyCreated,
     ApiKeyCreateRequest,
     ApiKeyListItem,
     ApiKeyRevoked,
     json_response,
 )
+from unique.web.formats import CANONICAL_INTEGER
+from unique.web.requests import CurrentRuntime, Database
 
 router = APIRouter(
     prefix="/api_keys",
@@ -42,10 +44,8 @@ async def create_api_key(
     new_key = await api_keys.create_key(
         session,
         owner_id=owner,
-        created_by=owner,
         name=body.key_name,
-        actor_key_id=caller.principal.key_id,
-        source_addr=caller.address,
+        actor=caller.actor,
     )
     await session.commit()
     return ApiKeyCreated(
@@ -63,6 +63,7 @@ async def create_api_key(
     summary="List your active API keys",
     response_model=list[ApiKeyListItem],
 )
+@call_directly
 async def list_api_keys(caller: CurrentCaller, runtime: CurrentRuntime) -> Response:
     """Your account's unrevoked keys, newest first."""
     records = await api_keys.list_active_keys(runtime.reads, caller.principal.owner_id)
@@ -75,9 +76,9 @@ async def list_api_keys(caller: CurrentCaller, runtime: CurrentRuntime) -> Respo
                 "name": record.name,
                 "created_at": record.created_at,
                 "created_by": {
-                    "id": record.created_by.id,
-                    "name": record.created_by.name,
-                    "image": record.created_by.image,
+                    "id": record.creator_id,
+                    "name": record.creator_name,
+                    "image": record.creator_image,
                 },
                 "last_used_at": record.last_used_at,
                 "last_used_from_addr": record.last_used_from_addr,
@@ -96,17 +97,15 @@ async def revoke_api_key(
         session,
         owner_id=caller.principal.owner_id,
         key_id=key_id,
-        actor_user_id=caller.principal.owner_id,
-        actor_key_id=caller.principal.key_id,
+        actor=caller.actor,
         last_use=runtime.last_use,
-        source_addr=caller.address,
     )
     await session.commit()
     return ApiKeyRevoked(
         id=record.id,
         name=record.name,
         created_at=record.created_at,
-        created_by=record.created_by.id,
+        created_by=record.creator_id,
         last_used_at=record.last_used_at,
         last_used_from_addr=record.last_used_from_addr,
         revoked=record.revoked,

@@ -8,9 +8,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from unique import metrics
-from unique.api.deps import CurrentRuntime
-from unique.api.errors import error_response, request_id_of
 from unique.db.migrate import current_revision, schema_serves_this_code
+from unique.web.errors import error_response, request_id_of
+from unique.web.requests import CurrentRuntime
 
 router = APIRouter(include_in_schema=False)
 

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from unique import accounts, projects
-from unique.api.deps import ERROR_RESPONSES, CurrentCaller, CurrentRuntime, Database
+from unique.api.deps import ERROR_RESPONSES, CurrentCaller
+from unique.api.direct import call_directly
 from unique.api.guard import AuthenticatedRoute
 from unique.api.schemas import (
-    CANONICAL_INTEGER,
     NO_CONTROLS_PATTERN,
     ProjectCreateRequest,
     ProjectDetail,
@@ -21,8 +21,10 @@ from unique.api.schemas import (
     ProjectUpdateRequest,
     json_response,
 )
+from unique.db.reads import Row
 from unique.db.tables import Project
-from unique.projects import ListedProject
+from unique.web.formats import CANONICAL_INTEGER
+from unique.web.requests import CurrentRuntime, Database
 
 router = APIRouter(
     prefix="/projects",
@@ -35,7 +37,7 @@ ProjectId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,60}$", description="The p
 MiB = 1024 * 1024
 
 
-def _list_item(project: ListedProject | Project, proxy_domain: str) -> dict[str, Any]:
+def _list_item(project: Row | Project, proxy_domain: str) -> dict[str, Any]:
     """A ProjectListItem's fields."""
     region = project.region_id.split("-", 1)[1]
     return {
@@ -85,6 +87,7 @@ def _detail(project: Project, proxy_domain: str) -> ProjectDetail:
     response_model=ProjectsPage,
     response_model_exclude_none=True,
 )
+@call_directly
 async def list_projects(
     caller: CurrentCaller,
     runtime: CurrentRuntime,
@@ -133,8 +136,7 @@ async def create_project(
         region_id=body.project.region_id,
         pg_version=body.project.pg_version,
         creation_source="api",
-        actor_key_id=caller.principal.key_id,
-        source_addr=caller.address,
+        actor=caller.actor,
     )
     await session.commit()
     return ProjectResponse(project=_detail(project, runtime.settings.proxy_domain))
@@ -165,8 +167,7 @@ async def update_project(
             owner_id,
             project_id,
             body.project.name,
-            actor_key_id=caller.principal.key_id,
-            source_addr=caller.address,
+            actor=caller.actor,
         )
         await session.commit()
     return ProjectUpdated(project=_detail(project, runtime.settings.proxy_domain), operations=[])
@@ -180,8 +181,7 @@ async def delete_project(
         session,
         caller.principal.owner_id,
         project_id,
-        actor_key_id=caller.principal.key_id,
-        source_addr=caller.address,
+        actor=caller.actor,
     )
     await session.commit()
     return ProjectResponse(project=_detail(project, runtime.settings.proxy_domain))

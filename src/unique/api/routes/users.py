@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from unique import accounts
-from unique.api.deps import ERROR_RESPONSES, CurrentCaller, CurrentRuntime
+from unique.api.deps import ERROR_RESPONSES, CurrentCaller
 from unique.api.guard import AuthenticatedRoute
 from unique.api.schemas import CurrentUser
+from unique.web.requests import CurrentRuntime
 
 router = APIRouter(
     prefix="/users", tags=["Users"], route_class=AuthenticatedRoute, responses=ERROR_RESPONSES

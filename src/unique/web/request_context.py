@@ -18,7 +18,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from unique import metrics
-from unique.api.errors import error_response
+from unique.web.errors import error_response
 
 log = logging.getLogger(__name__)
 

@@ -6,17 +6,20 @@ long as it likes. Plain ASGI, wrapping ``receive`` only while parts of the body 
 so the size is counted as the body arrives, whether or not it declared a Content-Length, and a
 request without a body never meets the deadline, nor does what a handler waits for once the body
 is in. A limit is met where the body is read: the API reads it before checking the key, so an
-oversized body answers 413 before any 401 (``unique.api.guard``).
+oversized body answers 413 before any 401 (``read_body_within_limit``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 
+from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from unique.api.errors import ApiError
+from unique.errors import InvalidInput
 from unique.serving import BODY_READ_SECONDS
+from unique.web.errors import ApiError
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -72,3 +75,33 @@ class BodyLimitsMiddleware:
             return message
 
         await self.app(scope, receive_within_limits, send)
+
+
+async def read_body_within_limit(request: Request) -> None:
+    """Read the whole body now, so that its size is refused (413) before the key is checked; the
+    middleware refuses it past ``MAX_BODY_BYTES`` as it arrives, and a declared length over the
+    limit needs no reading. Starlette keeps the body read; FastAPI's parsing reuses it."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (
+        not re.fullmatch(r"[0-9]{1,18}", declared) or int(declared) > MAX_BODY_BYTES
+    ):
+        raise body_too_large()
+    await request.body()
+
+
+async def check_body_is_utf8(request: Request) -> None:
+    """JSON travels as UTF-8 (RFC 8259 §8.1), but the JSON parser would also take UTF-16 and
+    UTF-32, which it recognises by a byte-order mark (never valid UTF-8) or by zero bytes among
+    the first ones. Zero bytes cannot appear in a UTF-8 JSON text at all, so refusing them and
+    invalid UTF-8 leaves the parser nothing else to guess."""
+    body = await request.body()
+    if b"\x00" in body or not _valid_utf8(body):
+        raise InvalidInput("body", "The request body must be JSON encoded as UTF-8.")
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

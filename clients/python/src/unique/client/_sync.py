@@ -1,0 +1,123 @@
+"""``Client``, the synchronous client, and its resources: ``api_keys``, ``projects``, ``users``."""
+
+from __future__ import annotations
+
+import time
+from typing import TypeVar
+
+import httpx
+from unique.client import _calls
+from unique.client._calls import Call
+from unique.client._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient
+from unique.client._listing import ProjectListing
+from unique.client._models import ApiKey, CreatedApiKey, Project, RevokedApiKey, User
+
+T = TypeVar("T")
+
+
+class Client(BaseClient):
+    """Synchronous client. Use as a context manager, or call ``close()``.
+
+    ``transport`` replaces httpx's network transport (an ``httpx.MockTransport`` in tests, say).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(api_key, base_url, timeout, max_retries)
+        self._http = httpx.Client(timeout=timeout, transport=transport)
+        self.api_keys = ApiKeys(self)
+        self.projects = Projects(self)
+        self.users = Users(self)
+
+    def send(self, call: Call[T]) -> T:
+        """Send ``call``, again as its retry policy allows, and return its parsed result."""
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(
+                    call.method,
+                    self.base_url + call.path,
+                    json=call.json,
+                    params=call.params,
+                    headers=self._headers(),
+                )
+            except httpx.TransportError as error:
+                delay = self._delay(call, attempt, None)
+                if delay is None:
+                    raise self._unreachable(error) from None
+            else:
+                delay = self._delay(call, attempt, response)
+                if delay is None:
+                    return self._result(call, response)
+            time.sleep(delay)
+            attempt += 1
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+class ApiKeys:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def create(self, name: str) -> CreatedApiKey:
+        return self._client.send(_calls.create_key(name))
+
+    def list(self) -> list[ApiKey]:
+        return self._client.send(_calls.list_keys())
+
+    def revoke(self, key_id: int) -> RevokedApiKey:
+        return self._client.send(_calls.revoke_key(key_id))
+
+
+class Projects:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(
+        self, *, search: str | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> ProjectListing:
+        """Projects (matching ``search``), newest first, ``limit`` to a page, after ``cursor``.
+
+        Nothing is sent until the listing is used: iterate it for every project, page after
+        page, or call ``first_page()`` for one page and its cursor.
+        """
+        return ProjectListing(self._client, search=search, limit=limit, cursor=cursor)
+
+    def create(
+        self,
+        *,
+        name: str | None = None,
+        region_id: str | None = None,
+        pg_version: int | None = None,
+    ) -> Project:
+        return self._client.send(_calls.create_project(name, region_id, pg_version))
+
+    def get(self, project_id: str) -> Project:
+        return self._client.send(_calls.get_project(project_id))
+
+    def update(self, project_id: str, *, name: str) -> Project:
+        return self._client.send(_calls.update_project(project_id, name))
+
+    def delete(self, project_id: str) -> Project:
+        return self._client.send(_calls.delete_project(project_id))
+
+
+class Users:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def me(self) -> User:
+        return self._client.send(_calls.me())

@@ -1,0 +1,224 @@
+"""What the SDK's tests share: a scripted stand-in for the API on ``httpx.MockTransport``, a way
+to run one operation with ``Client`` or ``AsyncClient``, and sample answers.
+
+No server and no network: every request goes to ``FakeApi.handle``, which records it and answers
+with the next scripted reply (a 500 once the script runs out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from unique.client import AsyncClient, Client, Project, ProjectPage
+
+Json = Any
+# Takes a Client or an AsyncClient; returns a result (sync) or an awaitable of it (async).
+Operation = Callable[[Any], Any]
+
+FAKE_KEY = "unq_" + "f" * 60
+BASE_URL = "https://unique.test/api/v2"
+USER_ID = "629982cc-de05-43db-ae16-28f2399c4910"
+STAMP = "2022-12-23T20:52:29Z"
+PROJECT_JSON = {
+    "id": "misty-lake-12345678",
+    "name": "misty",
+    "region_id": "aws-us-east-2",
+    "platform_id": "aws",
+    "pg_version": 17,
+    "proxy_host": "us-east-2.aws.unique.localhost",
+    "creation_source": "api",
+    "owner_id": USER_ID,
+    "created_at": STAMP,
+    "updated_at": STAMP,
+}
+USER_JSON = {
+    "id": USER_ID,
+    "email": "sam@example.com",
+    "login": "sam@example.com",
+    "name": "Sam Smith",
+    "last_name": "",
+    "image": "",
+    "projects_limit": 10_000,
+    "plan": "self-hosted",
+}
+KEY_FIELDS = {"id": 42, "name": "ci", "created_at": STAMP}
+LISTED_KEY_JSON = {
+    **KEY_FIELDS,
+    "created_by": {"id": USER_ID, "name": "Sam Smith", "image": ""},
+    "last_used_at": None,
+    "last_used_from_addr": "",
+}
+REVOKED_KEY_JSON = {
+    **KEY_FIELDS,
+    "created_by": USER_ID,
+    "last_used_at": STAMP,
+    "last_used_from_addr": "192.0.2.21",
+    "revoked": True,
+}
+CREATED_KEY_JSON = {**KEY_FIELDS, "created_by": USER_ID, "key": FAKE_KEY}
+
+
+def project_json(number: int) -> Json:
+    return {**PROJECT_JSON, "id": f"misty-lake-{number:08d}", "name": f"misty-{number}"}
+
+
+def page_json(numbers: list[int], cursor: str | None = None) -> Json:
+    pagination = {"pagination": {"cursor": cursor}} if cursor else {}
+    return {"projects": [project_json(number) for number in numbers], **pagination}
+
+
+# --- the stand-in for the API ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Json = None
+    headers: dict[str, str] = field(default_factory=dict)
+    # Not an answer: this transport error is raised instead (the server is unreachable).
+    error: type[httpx.TransportError] | None = None
+
+    def response(self, request: httpx.Request) -> httpx.Response:
+        if self.error is not None:
+            raise self.error("scripted failure", request=request)
+        if isinstance(self.body, bytes):
+            return httpx.Response(self.status, content=self.body, headers=self.headers)
+        return httpx.Response(self.status, json=self.body, headers=self.headers)
+
+
+def ok(body: Json, status: int = 200) -> Reply:
+    return Reply(status, body)
+
+
+def unavailable(retry_after: str | None = "0") -> Reply:
+    body = {"code": "SERVICE_UNAVAILABLE", "message": "Try again.", "request_id": "fake-503"}
+    return Reply(503, body, {"Retry-After": retry_after} if retry_after is not None else {})
+
+
+def rate_limited(retry_after: str) -> Reply:
+    body = {"code": "RATE_LIMITED", "message": "Slow down.", "request_id": "fake-429"}
+    return Reply(429, body, {"Retry-After": retry_after})
+
+
+UNREACHABLE = Reply(0, error=httpx.ConnectError)
+
+
+class FakeApi:
+    """Answers each request with the next scripted reply and records every request."""
+
+    def __init__(self) -> None:
+        self.script: list[Reply] = []
+        self.requests: list[httpx.Request] = []
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self.script:
+            return self.script.pop(0).response(request)
+        body = {"code": "UNSCRIPTED", "message": "Unexpected.", "request_id": "x"}
+        return httpx.Response(500, json=body)
+
+    @property
+    def sent(self) -> list[tuple[str, str]]:
+        """Each request as (method, path with its query string), in order."""
+        return [(request.method, _target(request.url)) for request in self.requests]
+
+    def bodies(self) -> list[Json]:
+        return [
+            json.loads(request.content) if request.content else None for request in self.requests
+        ]
+
+
+def _target(url: httpx.URL) -> str:
+    query = url.query.decode()
+    return f"{url.path}?{query}" if query else url.path
+
+
+# --- running an operation with Client or AsyncClient -----------------------------------------
+
+
+@dataclass
+class Sdk:
+    """Runs an operation with a fresh ``Client`` (sync) or ``AsyncClient`` (async) whose requests
+    all go to ``fake``."""
+
+    flavour: str
+    fake: FakeApi
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, **overrides: Any) -> Client | AsyncClient:
+        options = {"api_key": FAKE_KEY, "base_url": BASE_URL, **self.options, **overrides}
+        transport = httpx.MockTransport(self.fake.handle)
+        if self.flavour == "sync":
+            return Client(transport=transport, **options)
+        return AsyncClient(transport=transport, **options)
+
+    def __call__(self, operation: Operation, **overrides: Any) -> Any:
+        client = self.client(**overrides)
+        if isinstance(client, Client):
+            with client:
+                return operation(client)
+
+        async def run() -> Any:
+            async with client:
+                return await operation(client)
+
+        return asyncio.run(run())
+
+
+def every_project(client: Client | AsyncClient, **options: Any) -> Any:
+    """Every project ``client.projects.list(...)`` iterates over, as a list (an awaitable one for
+    an AsyncClient)."""
+    if isinstance(client, AsyncClient):
+        listing = client.projects.list(**options)
+
+        async def gather() -> list[Project]:
+            return [project async for project in listing]
+
+        return gather()
+    return list(client.projects.list(**options))
+
+
+def first_projects(client: Client | AsyncClient, count: int, **options: Any) -> Any:
+    """The first ``count`` projects a listing iterates over, iteration then broken off."""
+    if isinstance(client, AsyncClient):
+        listing = client.projects.list(**options)
+
+        async def first() -> list[Project]:
+            taken: list[Project] = []
+            async for project in listing:
+                taken.append(project)
+                if len(taken) == count:
+                    break
+            return taken
+
+        return first()
+    taken: list[Project] = []
+    for project in client.projects.list(**options):
+        taken.append(project)
+        if len(taken) == count:
+            break
+    return taken
+
+
+def every_page(client: Client | AsyncClient, **options: Any) -> Any:
+    """The pages ``client.projects.list(...).pages()`` yields, as a list (an awaitable one for
+    an AsyncClient)."""
+    if isinstance(client, AsyncClient):
+        listing = client.projects.list(**options)
+
+        async def gather() -> list[ProjectPage]:
+            return [page async for page in listing.pages()]
+
+        return gather()
+    return list(client.projects.list(**options).pages())
+
+
+def reveals(thing: object, secret: str) -> bool:
+    """Whether ``str`` or ``repr`` of ``thing`` shows ``secret`` or its random part."""
+    shown = f"{thing!s} {thing!r}"
+    return secret in shown or secret.removeprefix("unq_") in shown

@@ -1,0 +1,136 @@
+"""How an answer that is not a success becomes an exception: its type by status, and the
+``code``, ``message`` and ``request_id`` it carries, from the body or the ``X-Request-Id``
+header; no answer at all is an ``APIConnectionError``. No exception ever shows the key."""
+
+from __future__ import annotations
+
+import pytest
+from sdk_support import FAKE_KEY, UNREACHABLE, FakeApi, Reply, Sdk, reveals
+from unique.client import (
+    APIConnectionError,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    UniqueError,
+)
+
+ERROR_BODY = {"code": "X", "message": "It went wrong.", "request_id": "req-123"}
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, UniqueError),
+        (404, NotFoundError),
+        (409, UniqueError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (502, ServerError),
+        (503, ServerError),
+    ],
+)
+def test_each_status_raises_its_exception_with_the_body_details(
+    sdk: Sdk, fake_api: FakeApi, status: int, error_type: type[UniqueError]
+) -> None:
+    fake_api.script = [Reply(status, ERROR_BODY)]
+
+    with pytest.raises(UniqueError) as caught:
+        sdk(lambda client: client.projects.create(name="x"))
+
+    error = caught.value
+    assert type(error) is error_type
+    assert (error.status, error.code, error.message, error.request_id) == (
+        status,
+        "X",
+        "It went wrong.",
+        "req-123",
+    )
+    assert str(error) == f"{status} X It went wrong. (request id req-123)"
+    assert not reveals(error, FAKE_KEY)
+
+
+def test_the_request_id_comes_from_the_header_when_the_body_has_none(
+    sdk: Sdk, fake_api: FakeApi
+) -> None:
+    fake_api.script = [
+        Reply(401, {"code": "UNAUTHORIZED", "message": "No."}, {"X-Request-Id": "hdr-7"})
+    ]
+
+    with pytest.raises(AuthenticationError) as caught:
+        sdk(lambda client: client.users.me())
+
+    assert caught.value.request_id == "hdr-7"
+    assert str(caught.value).endswith("(request id hdr-7)")
+
+
+def test_an_answer_without_an_error_body_still_gives_status_and_reason(
+    sdk: Sdk, fake_api: FakeApi
+) -> None:
+    fake_api.script = [Reply(404, b"<html>Not here</html>", {"X-Request-Id": "proxy-1"})]
+
+    with pytest.raises(NotFoundError) as caught:
+        sdk(lambda client: client.users.me())
+
+    error = caught.value
+    assert (error.status, error.code, error.message, error.request_id) == (
+        404,
+        "",
+        "Not Found",
+        "proxy-1",
+    )
+    assert str(error) == "404 Not Found (request id proxy-1)"
+
+
+def test_a_json_body_that_is_not_an_object_is_ignored(sdk: Sdk, fake_api: FakeApi) -> None:
+    fake_api.script = [Reply(400, ["not", "an", "object"])]
+
+    with pytest.raises(BadRequestError) as caught:
+        sdk(lambda client: client.users.me())
+
+    assert (caught.value.code, caught.value.message, caught.value.request_id) == (
+        "",
+        "Bad Request",
+        "",
+    )
+
+
+def test_a_rate_limit_error_carries_retry_after(sdk: Sdk, fake_api: FakeApi) -> None:
+    fake_api.script = [Reply(429, ERROR_BODY, {"Retry-After": "7"})]
+
+    with pytest.raises(RateLimitError) as caught:
+        sdk(lambda client: client.users.me(), max_retries=0)
+
+    assert caught.value.retry_after == 7.0
+
+
+def test_no_answer_raises_api_connection_error_naming_the_host_not_the_key(
+    sdk: Sdk, fake_api: FakeApi
+) -> None:
+    fake_api.script = [UNREACHABLE]
+
+    with pytest.raises(APIConnectionError) as caught:
+        sdk(lambda client: client.api_keys.create("ci"))
+
+    error = caught.value
+    assert error.status is None
+    assert str(error) == (
+        "could not reach the Unique API at https://unique.test/api/v2 (ConnectError)"
+    )
+    assert error.__cause__ is None
+    assert not reveals(error, FAKE_KEY)
+
+
+def test_every_exception_is_a_unique_error() -> None:
+    for error_type in (
+        BadRequestError,
+        AuthenticationError,
+        NotFoundError,
+        RateLimitError,
+        ServerError,
+        APIConnectionError,
+    ):
+        assert issubclass(error_type, UniqueError)

@@ -1,0 +1,173 @@
+"""Reads and revocations (idempotent) are sent again after a 429, a 503 or no answer, waiting
+as ``Retry-After`` says (capped) or backing off; creating, renaming and deleting never are."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sdk_support import (
+    CREATED_KEY_JSON,
+    LISTED_KEY_JSON,
+    PROJECT_JSON,
+    REVOKED_KEY_JSON,
+    UNREACHABLE,
+    USER_JSON,
+    FakeApi,
+    Reply,
+    Sdk,
+    ok,
+    rate_limited,
+    unavailable,
+)
+from unique.client import (
+    MAX_RETRY_DELAY,
+    APIConnectionError,
+    RateLimitError,
+    ServerError,
+    UniqueError,
+)
+
+Operation = Callable[[Any], Any]
+PROJECT = "misty-lake-12345678"
+
+IDEMPOTENT: dict[str, tuple[Operation, Reply]] = {
+    "users.me": (lambda client: client.users.me(), ok(USER_JSON)),
+    "api_keys.list": (lambda client: client.api_keys.list(), ok([LISTED_KEY_JSON])),
+    "api_keys.revoke": (lambda client: client.api_keys.revoke(42), ok(REVOKED_KEY_JSON)),
+    "projects.list": (
+        lambda client: client.projects.list(limit=5).first_page(),
+        ok({"projects": [PROJECT_JSON], "pagination": {"cursor": "7"}}),
+    ),
+    "projects.get": (lambda client: client.projects.get(PROJECT), ok({"project": PROJECT_JSON})),
+}
+NOT_IDEMPOTENT: dict[str, tuple[Operation, Reply]] = {
+    "api_keys.create": (lambda client: client.api_keys.create("ci"), ok(CREATED_KEY_JSON)),
+    "projects.create": (
+        lambda client: client.projects.create(name="misty"),
+        ok({"project": PROJECT_JSON}, 201),
+    ),
+    "projects.update": (
+        lambda client: client.projects.update(PROJECT, name="misty"),
+        ok({"project": PROJECT_JSON}),
+    ),
+    "projects.delete": (
+        lambda client: client.projects.delete(PROJECT),
+        ok({"project": PROJECT_JSON}),
+    ),
+}
+
+
+@pytest.mark.parametrize(("operation", "success"), IDEMPOTENT.values(), ids=IDEMPOTENT.keys())
+def test_reads_and_revocations_are_retried_after_503_and_no_answer(
+    sdk: Sdk, fake_api: FakeApi, waits: list[float], operation: Operation, success: Reply
+) -> None:
+    fake_api.script = [unavailable("0"), UNREACHABLE, success]
+
+    assert sdk(operation) is not None
+
+    assert len(fake_api.requests) == 3
+    assert len(set(fake_api.sent)) == 1
+    assert len(waits) == 2
+
+
+@pytest.mark.parametrize(
+    ("operation", "success"), NOT_IDEMPOTENT.values(), ids=NOT_IDEMPOTENT.keys()
+)
+def test_creating_renaming_and_deleting_are_never_retried(
+    sdk: Sdk, fake_api: FakeApi, waits: list[float], operation: Operation, success: Reply
+) -> None:
+    fake_api.script = [unavailable(), success]
+
+    with pytest.raises(ServerError) as caught:
+        sdk(operation)
+
+    assert (caught.value.status, caught.value.request_id) == (503, "fake-503")
+    assert len(fake_api.requests) == 1
+    assert waits == []
+
+
+@pytest.mark.parametrize(
+    ("operation", "success"), NOT_IDEMPOTENT.values(), ids=NOT_IDEMPOTENT.keys()
+)
+def test_creating_without_an_answer_is_not_sent_again(
+    sdk: Sdk, fake_api: FakeApi, waits: list[float], operation: Operation, success: Reply
+) -> None:
+    fake_api.script = [UNREACHABLE, success]
+
+    with pytest.raises(APIConnectionError):
+        sdk(operation)
+
+    assert len(fake_api.requests) == 1
+
+
+def test_retry_after_is_waited_for_and_capped(
+    sdk: Sdk, fake_api: FakeApi, waits: list[float]
+) -> None:
+    fake_api.script = [rate_limited("3"), unavailable("86400"), ok(USER_JSON)]
+
+    sdk(lambda client: client.users.me())
+
+    assert waits == [3.0, MAX_RETRY_DELAY]
+
+
+def test_without_retry_after_the_wait_backs_off_exponentially_with_jitter(
+    sdk: Sdk, fake_api: FakeApi, waits: list[float]
+) -> None:
+    fake_api.script = [unavailable(None), UNREACHABLE, unavailable("soon"), ok(USER_JSON)]
+
+    sdk(lambda client: client.users.me(), max_retries=3)
+
+    first, second, third = waits
+    assert 0.25 <= first <= 0.5
+    assert 0.5 <= second <= 1.0
+    assert 1.0 <= third <= 2.0
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 500, 502])
+def test_other_failures_are_not_retried(
+    sdk: Sdk, fake_api: FakeApi, waits: list[float], status: int
+) -> None:
+    fake_api.script = [Reply(status, {"code": "X", "message": "No."}), ok(USER_JSON)]
+
+    with pytest.raises(UniqueError, match=r"No\."):
+        sdk(lambda client: client.users.me())
+
+    assert len(fake_api.requests) == 1
+
+
+def test_a_read_gives_up_after_max_retries(sdk: Sdk, fake_api: FakeApi, waits: list[float]) -> None:
+    fake_api.script = [unavailable(), unavailable(), unavailable(), ok(USER_JSON)]
+
+    with pytest.raises(ServerError):
+        sdk(lambda client: client.users.me(), max_retries=2)
+
+    assert len(fake_api.requests) == 3
+
+
+def test_an_unreachable_server_is_given_up_on_after_max_retries(
+    sdk: Sdk, fake_api: FakeApi, waits: list[float]
+) -> None:
+    fake_api.script = [UNREACHABLE, UNREACHABLE]
+
+    with pytest.raises(APIConnectionError):
+        sdk(lambda client: client.users.me(), max_retries=1)
+
+    assert len(fake_api.requests) == 2
+
+
+def test_rate_limit_error_carries_retry_after_once_retries_run_out(
+    sdk: Sdk, fake_api: FakeApi, waits: list[float]
+) -> None:
+    fake_api.script = [rate_limited("7")]
+
+    with pytest.raises(RateLimitError) as caught:
+        sdk(lambda client: client.users.me(), max_retries=0)
+
+    assert (caught.value.status, caught.value.code, caught.value.retry_after) == (
+        429,
+        "RATE_LIMITED",
+        7.0,
+    )
+    assert waits == []
