@@ -38,8 +38,6 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-
-from tests.helpers import DatabaseFactory, ServerProcess, bootstrap_user, free_port
 from unique.client import (
     APIConnectionError,
     ApiKey,
@@ -58,6 +56,8 @@ from unique.client import (
     UniqueError,
     User,
 )
+
+from tests.helpers import DatabaseFactory, ServerProcess, bootstrap_user, free_port
 
 pytestmark = pytest.mark.slow
 
