@@ -548,13 +548,14 @@ async def _scale_latencies(
     readers = {size: open_reads(Settings(database_url=url)) for size, url in databases.items()}
     for reads in readers.values():
         reads.warm(KEY_BY_HASH)  # as Runtime.start does
+    verifiers = {size: _verifier(reads) for size, reads in readers.items()}
     first: dict[int, list[float]] = {size: [] for size in databases}
     later: dict[int, list[float]] = {size: [] for size in databases}
     try:
         for round_number in range(rounds):
-            for size, reads in readers.items():
+            for size, verifier in verifiers.items():
                 measured = [
-                    await _verify_latency(reads, secret)
+                    await _verify_latency(verifier, secret)
                     for secret in random.sample(known, len(known))
                 ]
                 (first if round_number == 0 else later)[size].extend(measured)
@@ -572,8 +573,7 @@ def _verifier(reads: Reads) -> Verifier:
     return Verifier(reads, LastUseRecorder(async_sessionmaker()), Settings(rate_limits=False))
 
 
-async def _verify_latency(reads: Reads, secret: str) -> float:
-    verifier = _verifier(reads)
+async def _verify_latency(verifier: Verifier, secret: str) -> float:
     started = time.perf_counter()
     verification = await verifier.verify(f"Bearer {secret}", "127.0.0.1", "GET:/api/v2/users/me")
     elapsed = time.perf_counter() - started

@@ -81,7 +81,7 @@ def direct_handler(route: APIRoute) -> Handler:
     for name, parameter in inspect.signature(endpoint).parameters.items():
         annotation = hints.get(name, Any)
         base, metadata = _split(annotation)
-        dependency = next((m for m in metadata if isinstance(m, fastapi_params.Depends)), None)
+        dependency = _dependency_in(metadata)
         if base is Request:
             request_names.append(name)
         elif dependency is not None:
@@ -147,7 +147,7 @@ def _query_names(call: Callable[..., Any], route: APIRoute) -> set[str]:
     hints = get_type_hints(call, include_extras=True)
     for name in inspect.signature(call).parameters:
         base, metadata = _split(hints.get(name, Any))
-        dependency = next((m for m in metadata if isinstance(m, fastapi_params.Depends)), None)
+        dependency = _dependency_in(metadata)
         if dependency is not None and dependency.dependency is not None:
             names |= _query_names(dependency.dependency, route)
         elif _is_query(name, base, metadata, route):
@@ -161,6 +161,10 @@ def _split(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
         base, *metadata = get_args(annotation)
         return base, tuple(metadata)
     return annotation, ()
+
+
+def _dependency_in(metadata: tuple[Any, ...]) -> fastapi_params.Depends | None:
+    return next((m for m in metadata if isinstance(m, fastapi_params.Depends)), None)
 
 
 def _is_query(name: str, base: Any, metadata: tuple[Any, ...], route: APIRoute) -> bool:

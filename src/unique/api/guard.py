@@ -23,7 +23,7 @@ from unique.api.direct import (
     is_called_directly,
 )
 from unique.api.errors import unauthorized
-from unique.auth.verify import Principal, Reason, Verification
+from unique.auth.verify import Limit, Principal, Reason, Verification
 from unique.errors import InvalidInput
 from unique.ratelimit import Verdict
 from unique.web.body_limits import check_body_is_utf8, read_body_within_limit
@@ -47,9 +47,9 @@ BEARER_SECURITY_SCHEME = {
 }
 
 _THROTTLED_MESSAGES = {
-    "auth_failures": "Too many failed authentications from this address.",
-    "burst": "Too many requests to this route in one second.",
-    "per_minute": "The account's requests-per-minute limit is used up.",
+    Limit.AUTH_FAILURES: "Too many failed authentications from this address.",
+    Limit.BURST: "Too many requests to this route in one second.",
+    Limit.PER_MINUTE: "The account's requests-per-minute limit is used up.",
 }
 
 

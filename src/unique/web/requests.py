@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from unique.actor import Actor
 from unique.net import client_address
 from unique.runtime import Runtime
+from unique.web.errors import request_id_of
 
 
 def runtime_of(request: Request) -> Runtime:
@@ -61,5 +62,5 @@ def actor_of(
         key_id=key_id,
         address=address_of(request) if address is None else address,
         user_agent=request.headers.get("user-agent", ""),
-        request_id=str(getattr(request.state, "request_id", "")),
+        request_id=request_id_of(request),
     )
