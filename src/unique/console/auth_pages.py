@@ -6,19 +6,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import accounts
 from unique import signup as signup_policy
 from unique.console.web import (
     ANONYMOUS_COOKIE,
     SESSION_COOKIE,
+    AnonymousForm,
     ConsoleRoute,
     CurrentLogin,
     anonymous_page,
-    check_anonymous_csrf,
     check_csrf,
     set_cookie,
 )
+from unique.db.tables import User
 from unique.errors import Conflict, InvalidInput
 from unique.web.requests import Database, actor_of, address_of, runtime_of
 
@@ -27,7 +29,15 @@ router = APIRouter(route_class=ConsoleRoute, include_in_schema=False)
 LOGIN_FAILED = "Incorrect email or password."
 
 
-def _signed_in(request: Request, token: str) -> Response:
+async def _sign_in(request: Request, session: AsyncSession, user: User, address: str) -> Response:
+    """Starts a Console session for a user who just proved who they are, and goes to Projects."""
+    previous = request.cookies.get(SESSION_COOKIE)
+    if previous:
+        await accounts.end_console_session(session, previous)
+    token = await accounts.start_console_session(
+        session, user, actor_of(request, None, address=address)
+    )
+    await session.commit()
     response = RedirectResponse("/projects", status_code=303)
     set_cookie(
         request,
@@ -73,15 +83,13 @@ async def login_page(request: Request, login: CurrentLogin) -> Response:
     return _auth_page(request, "login.html", email="")
 
 
-@router.post("/login")
+@router.post("/login", dependencies=[AnonymousForm])
 async def login(
     request: Request,
     session: Database,
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=accounts.MAX_PASSWORD_LENGTH)] = "",
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    check_anonymous_csrf(request, csrf_token)
     runtime = runtime_of(request)
     address = address_of(request)
     by_pair_window = runtime.throttles.login_failures_by_account_and_address
@@ -100,14 +108,7 @@ async def login(
         return _auth_page(request, "login.html", 400, email=email, error=LOGIN_FAILED)
     await by_pair_window.clear(by_pair.key)
     await by_address_window.release(by_address)
-    previous = request.cookies.get(SESSION_COOKIE)
-    if previous:
-        await accounts.end_console_session(session, previous)
-    token = await accounts.start_console_session(
-        session, user, actor_of(request, None, address=address)
-    )
-    await session.commit()
-    return _signed_in(request, token)
+    return await _sign_in(request, session, user, address)
 
 
 @router.get("/signup")
@@ -117,16 +118,14 @@ async def signup_page(request: Request, login: CurrentLogin) -> Response:
     return _auth_page(request, "signup.html", values={}, errors={})
 
 
-@router.post("/signup")
+@router.post("/signup", dependencies=[AnonymousForm])
 async def signup(
     request: Request,
     session: Database,
     name: Annotated[str, Form(max_length=1024)] = "",
     email: Annotated[str, Form(max_length=1024)] = "",
     password: Annotated[str, Form(max_length=accounts.MAX_PASSWORD_LENGTH)] = "",
-    csrf_token: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    check_anonymous_csrf(request, csrf_token)
     runtime = runtime_of(request)
     address = address_of(request)
     values = {"name": name, "email": email}
@@ -166,11 +165,7 @@ async def signup(
             values=values,
             errors={"email": "An account with this email already exists. Sign in instead."},
         )
-    token = await accounts.start_console_session(
-        session, user, actor_of(request, None, address=address)
-    )
-    await session.commit()
-    return _signed_in(request, token)
+    return await _sign_in(request, session, user, address)
 
 
 @router.post("/logout")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request, Response
@@ -13,8 +14,7 @@ from unique.console.web import (
     ConsoleRoute,
     SignedIn,
     SignedInForm,
-    csrf_token,
-    render,
+    render_signed_in,
     when,
 )
 from unique.errors import InvalidInput, NotFound
@@ -30,13 +30,20 @@ def _wants_json(request: Request) -> bool:
 
 @router.get("/settings")
 async def profile(request: Request, login: SignedIn) -> Response:
-    return render(
+    return render_signed_in(
         request,
+        login,
         "settings_profile.html",
         section="profile",
-        user=login.user,
-        csrf=csrf_token(request, login),
     )
+
+
+@dataclass(frozen=True)
+class RefusedName:
+    """A key name the create dialog shows again, with why it was refused."""
+
+    name: str
+    error: str
 
 
 async def _keys_page(
@@ -46,25 +53,22 @@ async def _keys_page(
     *,
     status_code: int = 200,
     new_key: api_keys.NewKey | None = None,
-    error: str | None = None,
-    name: str = "",
+    refused: RefusedName | None = None,
 ) -> Response:
     keys = await api_keys.list_active_keys(runtime_of(request).reads, login.user.id)
     revoked_notice = None
     revoked_id = request.query_params.get("revoked", "")
     if re.fullmatch(r"[1-9][0-9]{0,17}", revoked_id):
         revoked_notice = await api_keys.revoked_key_name(session, login.user.id, int(revoked_id))
-    return render(
+    return render_signed_in(
         request,
+        login,
         "settings_api_keys.html",
-        status_code=status_code,
+        status_code,
         section="api-keys",
-        user=login.user,
-        csrf=csrf_token(request, login),
         keys=keys,
         new_key=new_key,
-        error=error,
-        name=name,
+        refused=refused,
         revoked_notice=revoked_notice,
     )
 
@@ -93,9 +97,8 @@ async def create_api_key(
     except InvalidInput as error:
         if _wants_json(request):
             return JSONResponse({"field": error.field, "message": error.message}, status_code=400)
-        return await _keys_page(
-            request, session, login, status_code=400, error=error.message, name=key_name
-        )
+        refused = RefusedName(key_name, error.message)
+        return await _keys_page(request, session, login, status_code=400, refused=refused)
     await session.commit()
     if _wants_json(request):
         return JSONResponse(

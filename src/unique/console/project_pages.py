@@ -13,8 +13,7 @@ from unique.console.web import (
     ConsoleRoute,
     SignedIn,
     SignedInForm,
-    csrf_token,
-    render,
+    render_signed_in,
 )
 from unique.errors import InvalidInput, LimitExceeded, NotFound
 from unique.web.requests import Database, actor_of, runtime_of
@@ -55,13 +54,12 @@ async def _page(
         )
     except InvalidInput:
         page = await projects.list_projects(runtime.reads, login.user.id, limit=PAGE_SIZE)
-    return render(
+    return render_signed_in(
         request,
+        login,
         "projects.html",
         status_code=status_code,
         nav="projects",
-        user=login.user,
-        csrf=csrf_token(request, login),
         projects=page.projects,
         next_cursor=page.cursor if len(page.projects) == PAGE_SIZE else None,
         search=search,

@@ -149,6 +149,16 @@ async def signed_in_form(
 SignedInForm = Annotated[ConsoleLogin, Depends(signed_in_form)]
 
 
+async def anonymous_form(
+    request: Request, csrf_token: Annotated[str, Form(max_length=128)] = ""
+) -> None:
+    """Checks the CSRF token of a form posted before sign-in (sign-in, sign-up)."""
+    check_anonymous_csrf(request, csrf_token)
+
+
+AnonymousForm = Depends(anonymous_form)
+
+
 def _sign(request: Request, purpose: str, value: str) -> str:
     key = runtime_of(request).secret_key.encode()
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
@@ -218,3 +228,17 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def render_signed_in(
+    request: Request, login: ConsoleLogin, template: str, status_code: int = 200, **context: Any
+) -> Response:
+    """A page of the signed-in Console: the top bar's user, and the CSRF token its forms carry."""
+    return render(
+        request,
+        template,
+        status_code,
+        user=login.user,
+        csrf=csrf_token(request, login),
+        **context,
+    )
