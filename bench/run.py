@@ -383,10 +383,12 @@ def peers(report: Report, seconds: float, rounds: int) -> None:
     unique_url = fresh_sqlite("peers-unique")
     owner, unique_key = asyncio.run(seed_unique(unique_url, 1000, 10))
 
-    def seed_peer(command: list[str], database: Path) -> str:
+    def seed_peer(script: Path, database: Path) -> str:
+        """The key printed by a peer's ``seed`` command, its data as Unique's: 1,000 keys, 10
+        projects."""
         database.unlink(missing_ok=True)
         output = subprocess.run(
-            command,
+            [str(bin_dir / "python"), str(script), "seed", "--keys", "1000", "--projects", "10"],
             env={**os.environ, "PEER_DB": str(database)},
             capture_output=True,
             text=True,
@@ -396,30 +398,8 @@ def peers(report: Report, seconds: float, rounds: int) -> None:
         return output.stdout.strip().splitlines()[-1].strip()
 
     drf_db, fastapi_db = WORK / "peer-drf.sqlite3", WORK / "peer-fastapi.sqlite3"
-    drf_key = seed_peer(
-        [
-            str(bin_dir / "python"),
-            str(PEERS / "drf" / "manage.py"),
-            "seed",
-            "--keys",
-            "1000",
-            "--projects",
-            "10",
-        ],
-        drf_db,
-    )
-    fastapi_key = seed_peer(
-        [
-            str(bin_dir / "python"),
-            str(PEERS / "fastapi_peer" / "app.py"),
-            "seed",
-            "--keys",
-            "1000",
-            "--projects",
-            "10",
-        ],
-        fastapi_db,
-    )
+    drf_key = seed_peer(PEERS / "drf" / "manage.py", drf_db)
+    fastapi_key = seed_peer(PEERS / "fastapi_peer" / "app.py", fastapi_db)
 
     drf_port, fastapi_port = free_port(), free_port()
     drf = start(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 
-from unique.api.guard import Caller, caller_of
+from unique.api.guard import AuthenticatedRoute, Caller, caller_of
 from unique.api.schemas import ErrorBody
 
 
@@ -39,3 +39,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     ),
     503: _error("The database is unreachable."),
 }
+
+
+def authenticated_router(prefix: str, tag: str) -> APIRouter:
+    """A router of the API's resources: every route needs a key and documents the error shape."""
+    return APIRouter(
+        prefix=prefix, tags=[tag], route_class=AuthenticatedRoute, responses=ERROR_RESPONSES
+    )

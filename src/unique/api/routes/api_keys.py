@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import Path, Response
 
 from unique import api_keys
-from unique.api.deps import ERROR_RESPONSES, CurrentCaller
+from unique.api.deps import CurrentCaller, authenticated_router
 from unique.api.direct import call_directly
-from unique.api.guard import AuthenticatedRoute
 from unique.api.schemas import (
     ApiKeyCreated,
     ApiKeyCreateRequest,
@@ -20,12 +19,7 @@ from unique.api.schemas import (
 from unique.web.formats import CANONICAL_INTEGER
 from unique.web.requests import CurrentRuntime, Database
 
-router = APIRouter(
-    prefix="/api_keys",
-    tags=["API keys"],
-    route_class=AuthenticatedRoute,
-    responses=ERROR_RESPONSES,
-)
+router = authenticated_router("/api_keys", "API keys")
 
 KeyId = Annotated[
     int,

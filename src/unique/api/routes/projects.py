@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 
 from unique import accounts, projects
-from unique.api.deps import ERROR_RESPONSES, CurrentCaller
+from unique.api.deps import ERROR_RESPONSES, CurrentCaller, authenticated_router
 from unique.api.direct import call_directly
-from unique.api.guard import AuthenticatedRoute
 from unique.api.schemas import (
     NO_CONTROLS_PATTERN,
     ProjectCreateRequest,
@@ -26,12 +25,7 @@ from unique.db.tables import Project
 from unique.web.formats import CANONICAL_INTEGER
 from unique.web.requests import CurrentRuntime, Database
 
-router = APIRouter(
-    prefix="/projects",
-    tags=["Projects"],
-    route_class=AuthenticatedRoute,
-    responses=ERROR_RESPONSES,
-)
+router = authenticated_router("/projects", "Projects")
 
 ProjectId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,60}$", description="The project's id.")]
 MiB = 1024 * 1024

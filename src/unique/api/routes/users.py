@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from unique import accounts
-from unique.api.deps import ERROR_RESPONSES, CurrentCaller
-from unique.api.guard import AuthenticatedRoute
+from unique.api.deps import CurrentCaller, authenticated_router
 from unique.api.schemas import CurrentUser
 from unique.web.requests import CurrentRuntime
 
-router = APIRouter(
-    prefix="/users", tags=["Users"], route_class=AuthenticatedRoute, responses=ERROR_RESPONSES
-)
+router = authenticated_router("/users", "Users")
 
 
 @router.get("/me", operation_id="getCurrentUserInfo", summary="The current user")
