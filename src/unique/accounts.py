@@ -59,8 +59,8 @@ def use_password_hash_cost(cost: PasswordHashCost) -> None:
 
 
 def _current_hashing() -> _Hashing:
-    """The hashing in use: until someone chooses, at ``UNIQUE_PASSWORD_HASH_COST``, which
-    ``load_settings`` has already checked by the time a server or command gets here."""
+    """The hashing in use. Servers and commands choose it from their settings as they start;
+    code that calls these functions without either gets ``UNIQUE_PASSWORD_HASH_COST``."""
     if _hashing is None:
         use_password_hash_cost(password_hash_cost_from())
     assert _hashing is not None

@@ -71,8 +71,11 @@ def run_with_database(settings: Settings, work: Callable[..., Awaitable[T]]) -> 
     """Run ``work(sessions)`` against a migrated database, turning failures into one line."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from unique import accounts
     from unique.db.engine import create_engine, session_factory
     from unique.db.migrate import upgrade
+
+    accounts.use_password_hash_cost(settings.password_hash_cost)
 
     async def main() -> T:
         engine = create_engine(settings)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from unique import accounts
 from unique.auth.verify import Verifier
 from unique.config import Settings
 from unique.db.engine import create_engine, session_factory
@@ -51,6 +52,7 @@ class Runtime:
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
+        accounts.use_password_hash_cost(settings.password_hash_cost)
         engine = create_engine(settings)
         sessions = session_factory(engine)
         redis = connect_redis(settings.redis_url) if settings.redis_url else None

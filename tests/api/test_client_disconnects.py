@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from starlette.types import Message, Scope
 
 from tests.helpers import Account, Service
 from unique import metrics
@@ -14,21 +15,21 @@ from unique.web.request_context import CLIENT_CLOSED_REQUEST
 ROUTE = "/api/v2/api_keys"
 
 
-async def abandon_upload(service: Service, account: Account) -> list[dict[str, object]]:
+async def abandon_upload(service: Service, account: Account) -> list[Message]:
     """Send the headers and half the declared body, then disconnect; return what was sent back."""
-    incoming = [
+    incoming: list[Message] = [
         {"type": "http.request", "body": b'{"key_name": "half', "more_body": True},
         {"type": "http.disconnect"},
     ]
-    sent: list[dict[str, object]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, object]:
+    async def receive() -> Message:
         return incoming.pop(0)
 
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {
+    scope: Scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -55,7 +56,7 @@ def test_every_operation_honours_the_document(
         database=None,
         suppress_health_check=list(HealthCheck),
     )
-    def honours_the_document(case: schemathesis.Case) -> None:
+    def honours_the_document(case: schemathesis.Case[Any]) -> None:
         case.call_and_validate(
             base_url=process.base_url, headers={"Authorization": f"Bearer {key}"}
         )

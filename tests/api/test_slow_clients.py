@@ -57,16 +57,16 @@ def wait_until_closed(sockets: list[socket.socket], deadline: float) -> int:
     open_count = len(sockets)
     while open_count and time.monotonic() < deadline:
         for event, _ in selector.select(timeout=max(0.0, min(1.0, deadline - time.monotonic()))):
-            sock = event.fileobj
-            assert isinstance(sock, socket.socket)
+            ready = event.fileobj
+            assert isinstance(ready, socket.socket)
             try:
-                data = sock.recv(65536)
+                data = ready.recv(65536)
             except BlockingIOError:
                 continue
             except OSError:
                 data = b""
             if not data:
-                selector.unregister(sock)
+                selector.unregister(ready)
                 open_count -= 1
     selector.close()
     return open_count

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    ViewportSize,
+    sync_playwright,
+)
 
 from tests.helpers import PASSWORD, REPO, ServerProcess, admin_create_key, admin_create_user
 
@@ -24,8 +31,8 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 ARTIFACTS = REPO / "tests" / "artifacts"
-DESKTOP = {"width": 1440, "height": 900}
-PHONE = {"width": 375, "height": 812}
+DESKTOP = ViewportSize(width=1440, height=900)
+PHONE = ViewportSize(width=375, height=812)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from tests.console.conftest import (
     ConsoleServer,
@@ -146,7 +146,12 @@ def test_session_rotates_at_login_and_ends_at_logout(page: Page, server: Console
 def test_a_script_looking_key_name_is_shown_as_text(page: Page, server: ConsoleServer) -> None:
     server.create_user("sam@example.com")
     alerts: list[str] = []
-    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+
+    def note_and_dismiss(dialog: Dialog) -> None:
+        alerts.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", note_and_dismiss)
     sign_in(page, "sam@example.com")
     open_api_keys(page)
     create_key_in_console(page, XSS_NAME)

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from unique.api.errors import ApiError
 from unique.web.body_limits import BodyLimitsMiddleware
+from unique.web.errors import ApiError
 
 DEADLINE = 0.05
 SCOPE: Scope = {"type": "http", "method": "POST", "path": "/"}

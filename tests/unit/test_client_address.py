@@ -40,8 +40,8 @@ PROXIES = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/
 def test_client_address(
     peer: str | None,
     forwarded_for: str | None,
-    trusted: tuple,
-    expected: str,  # type: ignore[type-arg]
+    trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...],
+    expected: str,
 ) -> None:
     assert client_address(peer, forwarded_for, trusted) == expected
     assert len(client_address(peer, forwarded_for, trusted)) <= MAX_ADDRESS_LENGTH

@@ -209,16 +209,19 @@ async def lookups_waiting(sessions: async_sessionmaker[AsyncSession], at_least: 
     waiting = 0
     for _ in range(100):
         async with sessions() as session:
-            waiting = await session.scalar(
-                select(func.count())
-                .select_from(text("pg_stat_activity"))
-                .where(
-                    # This test's database only: other workers' tests run beside it.
-                    text("datname = current_database()"),
-                    text("wait_event_type = 'Lock'"),
-                    text("query LIKE :pattern"),
+            waiting = (
+                await session.scalar(
+                    select(func.count())
+                    .select_from(text("pg_stat_activity"))
+                    .where(
+                        # This test's database only: other workers' tests run beside it.
+                        text("datname = current_database()"),
+                        text("wait_event_type = 'Lock'"),
+                        text("query LIKE :pattern"),
+                    )
+                    .params(pattern=BATCHED_LOOKUP)
                 )
-                .params(pattern=BATCHED_LOOKUP)
+                or 0
             )
         if waiting >= at_least:
             return waiting

@@ -40,7 +40,7 @@ from enum import Enum, auto
 from functools import lru_cache
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 from sqlalchemy import Boolean, DateTime, Select, TypeDecorator, Uuid, any_, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import asyncpg as postgresql_asyncpg
