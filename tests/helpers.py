@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +26,7 @@ from fastapi import FastAPI
 from unique import accounts, api_keys
 from unique.actor import Actor
 from unique.api.app import create_app
+from unique.cli import create_user_as_operator
 from unique.config import Settings, load_settings
 from unique.db.engine import create_engine, session_factory
 from unique.db.migrate import upgrade
@@ -94,6 +95,16 @@ async def admin_statement(statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+async def postgres_rows(database_url: str, query: str) -> list[asyncpg.Record]:
+    """The rows ``query`` answers on the PostgreSQL database at ``database_url``."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows: list[asyncpg.Record] = await connection.fetch(query)
+    finally:
+        await connection.close()
+    return rows
 
 
 def postgres_available() -> bool:
@@ -203,19 +214,14 @@ async def create_account(  # type: ignore[no-untyped-def]
 ) -> Account:
     """A user with one bootstrap key, made through the domain functions the CLI uses."""
     email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
+    user_id = await create_user_as_operator(
+        sessions, email=email, name=name, password=PASSWORD, projects_limit=projects_limit
+    )
     async with sessions.begin() as session:
-        user = await accounts.create_user(
-            session,
-            email=email,
-            name=name,
-            password=PASSWORD,
-            projects_limit=projects_limit,
-            actor=Actor.operator(),
-        )
         new_key = await api_keys.create_key(
-            session, owner_id=user.id, name="bootstrap", actor=Actor(user.id)
+            session, owner_id=user_id, name="bootstrap", actor=Actor(user_id)
         )
-    return Account(user.id, email, name, new_key.secret, new_key.id)
+    return Account(user_id, email, name, new_key.secret, new_key.id)
 
 
 def free_port() -> int:
@@ -276,17 +282,14 @@ def bootstrap_user(
 def admin_create_user(database_url: str, email: str, name: str = "Sam Smith") -> str:
     """A user with ``PASSWORD``, as ``unique admin create-user`` makes it; returns the id."""
 
-    async def work(sessions, settings: Settings) -> str:  # type: ignore[no-untyped-def]
-        async with sessions.begin() as session:
-            user = await accounts.create_user(
-                session,
-                email=email,
-                name=name,
-                password=PASSWORD,
-                projects_limit=settings.projects_limit,
-                actor=Actor.operator(),
-            )
-            return str(user.id)
+    async def work(sessions, settings: Settings) -> uuid.UUID:  # type: ignore[no-untyped-def]
+        return await create_user_as_operator(
+            sessions,
+            email=email,
+            name=name,
+            password=PASSWORD,
+            projects_limit=settings.projects_limit,
+        )
 
     return str(run_async(_on_migrated_database(database_url, None, work)))
 
@@ -384,6 +387,20 @@ class Service:
 
     async def new_account(self, email: str | None = None, name: str = "Sam Smith") -> Account:
         return await create_account(self.runtime.sessions, email=email, name=name)
+
+    async def create_key(self, owner: Account, name: str) -> dict[str, Any]:
+        """``owner`` creates a key named ``name`` through the API: the create response."""
+        response = await self.client.post(
+            "/api_keys", json={"key_name": name}, headers=owner.headers
+        )
+        assert response.status_code == 200, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    async def another_key(self, owner: Account, name: str) -> Account:
+        """``owner`` with a new key of theirs, created through the API, in place of their own."""
+        created = await self.create_key(owner, name)
+        return replace(owner, key=created["key"], key_id=created["id"])
 
     def client_from(self, address: str) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app, client=(address, 40000))

@@ -11,9 +11,11 @@ import asyncio
 import json
 import os
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from unique.client import cli as client_cli
@@ -21,6 +23,9 @@ from unique.client import cli as client_cli
 from unique.actor import Actor
 from unique.config import Settings, SettingsError, load_settings
 from unique.errors import DomainError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 # The server side's modules (SQLAlchemy, the domain, the HTTP server) are imported inside the
 # server commands: client commands then start in a fraction of the time.
@@ -158,26 +163,44 @@ def create_user(
     ] = False,
 ) -> None:
     """Create a user; prints only the new user's id."""
-    from unique import accounts
-
     if not password_stdin:
         raise fail("pass --password-stdin and the password on standard input", 2)
     password = sys.stdin.readline().rstrip("\r\n")
     settings = settings_or_exit()
+    work = partial(
+        create_user_as_operator,
+        email=email,
+        name=name,
+        password=password,
+        projects_limit=settings.projects_limit,
+    )
+    typer.echo(str(run_with_database(settings, work)))
 
-    async def work(sessions) -> str:  # type: ignore[no-untyped-def]
-        async with sessions.begin() as session:
-            user = await accounts.create_user(
-                session,
-                email=email,
-                name=name,
-                password=password,
-                projects_limit=settings.projects_limit,
-                actor=Actor.operator(),
-            )
-            return str(user.id)
 
-    typer.echo(run_with_database(settings, work))
+async def create_user_as_operator(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    email: str,
+    name: str,
+    password: str,
+    projects_limit: int,
+) -> uuid.UUID:
+    """Create a user on the operator's authority, in a transaction of its own; return the id.
+
+    What ``admin create-user`` does: the tests make their users through it too.
+    """
+    from unique import accounts
+
+    async with sessions.begin() as session:
+        user = await accounts.create_user(
+            session,
+            email=email,
+            name=name,
+            password=password,
+            projects_limit=projects_limit,
+            actor=Actor.operator(),
+        )
+        return user.id
 
 
 @admin_app.command("invite")

@@ -64,6 +64,8 @@ class LastUseRecorder:
         self._sessions = sessions
         self._flush_seconds = flush_seconds
         self._pending: dict[int, LastUse] = {}
+        # The batch being written: until it commits, a reader of the row cannot see it yet.
+        self._in_flight: dict[int, LastUse] = {}
         self._task: asyncio.Task[None] | None = None
         self.writes = 0
         metrics.last_use_pending.set_function(lambda: len(self._pending))
@@ -74,13 +76,20 @@ class LastUseRecorder:
             self._pending[key_id] = use
 
     def take(self, key_id: int) -> LastUse | None:
-        """Remove and return a key's unwritten use, for a caller about to write it itself."""
-        return self._pending.pop(key_id, None)
+        """Remove and return a key's latest use not yet committed, for a caller about to write it
+        itself; that includes a use the flusher is writing at this moment (written twice, it
+        changes the row once)."""
+        pending = self._pending.pop(key_id, None)
+        in_flight = self._in_flight.get(key_id)
+        if in_flight is None or (pending is not None and pending.at >= in_flight.at):
+            return pending
+        return in_flight
 
     async def flush(self) -> None:
         if not self._pending:
             return
         batch, self._pending = self._pending, {}
+        self._in_flight = batch
         try:
             await self._write(batch)
         except Exception as error:
@@ -88,6 +97,8 @@ class LastUseRecorder:
                 self._retry_later(batch)
                 return
             await self._write_one_by_one(batch)
+        finally:
+            self._in_flight = {}
 
     async def _write(self, uses: dict[int, LastUse]) -> None:
         params = [

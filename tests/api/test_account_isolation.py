@@ -31,15 +31,6 @@ async def create_project(service: Service, owner: Account, name: str) -> dict[st
     return project
 
 
-async def create_key(service: Service, owner: Account, name: str) -> dict[str, Any]:
-    response = await service.client.post(
-        "/api_keys", json={"key_name": name}, headers=owner.headers
-    )
-    assert response.status_code == 200, response.text
-    key: dict[str, Any] = response.json()
-    return key
-
-
 async def listed_key_ids(service: Service, owner: Account) -> list[int]:
     response = await service.client.get("/api_keys", headers=owner.headers)
     assert response.status_code == 200
@@ -61,9 +52,25 @@ def blanked(response: httpx.Response, resource_id: object) -> tuple[int, dict[st
     }
 
 
-def assert_same_not_found(
-    foreign: httpx.Response, foreign_id: object, missing: httpx.Response, missing_id: object
+async def assert_answers_as_missing(
+    service: Service,
+    other: Account,
+    method: str,
+    path: str,
+    *,
+    foreign_id: object,
+    missing_id: object,
+    body: dict[str, Any] | None = None,
 ) -> None:
+    """B's request on A's resource answers the same 404 as on an id that does not exist: the
+    request is ``method`` on ``path`` with the one id or the other in place of ``{id}``."""
+    headers = {"Authorization": f"Bearer {other.key}", "X-Request-ID": REQUEST_ID}
+    foreign = await service.client.request(
+        method, path.format(id=foreign_id), json=body, headers=headers
+    )
+    missing = await service.client.request(
+        method, path.format(id=missing_id), json=body, headers=headers
+    )
     assert foreign.status_code == 404
     assert set(foreign.json()) == {"code", "message", "request_id"}
     assert foreign.json()["code"] == "NOT_FOUND"
@@ -82,8 +89,8 @@ async def other(service: Service) -> Account:
 async def test_another_accounts_keys_are_absent_from_my_list(
     service: Service, account: Account, other: Account
 ) -> None:
-    a_key = await create_key(service, account, "a-ci")
-    b_key = await create_key(service, other, "b-ci")
+    a_key = await service.create_key(account, "a-ci")
+    b_key = await service.create_key(other, "b-ci")
 
     b_listed = await listed_key_ids(service, other)
 
@@ -95,13 +102,17 @@ async def test_another_accounts_keys_are_absent_from_my_list(
 async def test_revoking_another_accounts_key_is_404_and_the_key_keeps_working(
     service: Service, account: Account, other: Account
 ) -> None:
-    a_key = await create_key(service, account, "a-ci")
-    headers = {"Authorization": f"Bearer {other.key}", "X-Request-ID": REQUEST_ID}
+    a_key = await service.create_key(account, "a-ci")
 
-    foreign = await service.client.delete(f"/api_keys/{a_key['id']}", headers=headers)
-    missing = await service.client.delete(f"/api_keys/{MISSING_KEY_ID}", headers=headers)
+    await assert_answers_as_missing(
+        service,
+        other,
+        "DELETE",
+        "/api_keys/{id}",
+        foreign_id=a_key["id"],
+        missing_id=MISSING_KEY_ID,
+    )
 
-    assert_same_not_found(foreign, a_key["id"], missing, MISSING_KEY_ID)
     a_key_headers = {"Authorization": f"Bearer {a_key['key']}"}
     assert (await service.client.get("/api_keys", headers=a_key_headers)).status_code == 200
     assert a_key["id"] in await listed_key_ids(service, account)
@@ -119,46 +130,29 @@ async def test_revoking_another_accounts_bootstrap_key_is_404_and_it_keeps_worki
 # --- Projects -----------------------------------------------------------------------------------
 
 
-async def test_reading_another_accounts_project_is_the_same_404_as_a_missing_one(
-    service: Service, account: Account, other: Account
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [
+        pytest.param("GET", None, id="read"),
+        pytest.param("PATCH", {"project": {"name": "taken over"}}, id="rename"),
+        pytest.param("DELETE", None, id="delete"),
+    ],
+)
+async def test_another_accounts_project_is_the_same_404_as_a_missing_one_and_stays_as_it_was(
+    service: Service, account: Account, other: Account, method: str, body: dict[str, Any] | None
 ) -> None:
     project = await create_project(service, account, "a's project")
-    headers = {"Authorization": f"Bearer {other.key}", "X-Request-ID": REQUEST_ID}
 
-    foreign = await service.client.get(f"/projects/{project['id']}", headers=headers)
-    missing = await service.client.get(f"/projects/{MISSING_PROJECT_ID}", headers=headers)
-
-    assert_same_not_found(foreign, project["id"], missing, MISSING_PROJECT_ID)
-
-
-async def test_renaming_another_accounts_project_is_the_same_404_and_changes_nothing(
-    service: Service, account: Account, other: Account
-) -> None:
-    project = await create_project(service, account, "a's project")
-    headers = {"Authorization": f"Bearer {other.key}", "X-Request-ID": REQUEST_ID}
-    body = {"project": {"name": "taken over"}}
-
-    foreign = await service.client.patch(f"/projects/{project['id']}", json=body, headers=headers)
-    missing = await service.client.patch(
-        f"/projects/{MISSING_PROJECT_ID}", json=body, headers=headers
+    await assert_answers_as_missing(
+        service,
+        other,
+        method,
+        "/projects/{id}",
+        foreign_id=project["id"],
+        missing_id=MISSING_PROJECT_ID,
+        body=body,
     )
 
-    assert_same_not_found(foreign, project["id"], missing, MISSING_PROJECT_ID)
-    after = await service.client.get(f"/projects/{project['id']}", headers=account.headers)
-    assert after.status_code == 200
-    assert after.json()["project"] == project
-
-
-async def test_deleting_another_accounts_project_is_the_same_404_and_keeps_it(
-    service: Service, account: Account, other: Account
-) -> None:
-    project = await create_project(service, account, "a's project")
-    headers = {"Authorization": f"Bearer {other.key}", "X-Request-ID": REQUEST_ID}
-
-    foreign = await service.client.delete(f"/projects/{project['id']}", headers=headers)
-    missing = await service.client.delete(f"/projects/{MISSING_PROJECT_ID}", headers=headers)
-
-    assert_same_not_found(foreign, project["id"], missing, MISSING_PROJECT_ID)
     after = await service.client.get(f"/projects/{project['id']}", headers=account.headers)
     assert after.status_code == 200
     assert after.json()["project"] == project

@@ -13,11 +13,7 @@ TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 async def test_create_returns_the_key_once_with_the_documented_fields(
     service: Service, account: Account
 ) -> None:
-    response = await service.client.post(
-        "/api_keys", json={"key_name": "mynewkey"}, headers=account.headers
-    )
-    assert response.status_code == 200
-    body = response.json()
+    body = await service.create_key(account, "mynewkey")
     assert set(body) == {"id", "key", "name", "created_at", "created_by"}
     assert isinstance(body["id"], int)
     assert re.fullmatch(r"unq_[0-9a-z]{60}", body["key"])
@@ -27,29 +23,23 @@ async def test_create_returns_the_key_once_with_the_documented_fields(
 
 
 async def test_a_created_key_works_as_a_bearer_token(service: Service, account: Account) -> None:
-    created = await service.client.post(
-        "/api_keys", json={"key_name": "ci"}, headers=account.headers
-    )
-    new_key = created.json()["key"]
+    new_key = (await service.create_key(account, "ci"))["key"]
     response = await service.client.get("/projects", headers={"Authorization": f"Bearer {new_key}"})
     assert response.status_code == 200
 
 
 async def test_key_name_is_trimmed_and_unicode_is_kept(service: Service, account: Account) -> None:
     name = "  ключ 🔑 " + "x" * 57 + "  "
-    response = await service.client.post(
-        "/api_keys", json={"key_name": name}, headers=account.headers
-    )
-    assert response.status_code == 200
-    assert response.json()["name"] == name.strip()
-    assert len(response.json()["name"]) == 64
+    created = await service.create_key(account, name)
+    assert created["name"] == name.strip()
+    assert len(created["name"]) == 64
 
 
 async def test_list_shows_active_keys_newest_first_with_the_documented_fields(
     service: Service, account: Account
 ) -> None:
     for name in ("first", "second"):
-        await service.client.post("/api_keys", json={"key_name": name}, headers=account.headers)
+        await service.create_key(account, name)
     response = await service.client.get("/api_keys", headers=account.headers)
     assert response.status_code == 200
     keys = response.json()
@@ -75,9 +65,7 @@ async def test_list_shows_active_keys_newest_first_with_the_documented_fields(
 async def test_revoke_answers_with_the_record_and_the_key_stops_working(
     service: Service, account: Account
 ) -> None:
-    created = (
-        await service.client.post("/api_keys", json={"key_name": "mykey"}, headers=account.headers)
-    ).json()
+    created = await service.create_key(account, "mykey")
     victim = {"Authorization": f"Bearer {created['key']}"}
     assert (await service.client.get("/projects", headers=victim)).status_code == 200
 
@@ -97,9 +85,7 @@ async def test_revoke_answers_with_the_record_and_the_key_stops_working(
 
 
 async def test_revoking_twice_answers_the_same_record(service: Service, account: Account) -> None:
-    created = (
-        await service.client.post("/api_keys", json={"key_name": "k"}, headers=account.headers)
-    ).json()
+    created = await service.create_key(account, "k")
     first = await service.client.delete(f"/api_keys/{created['id']}", headers=account.headers)
     second = await service.client.delete(f"/api_keys/{created['id']}", headers=account.headers)
     assert second.status_code == 200
@@ -128,9 +114,6 @@ async def test_key_ids_are_unique_across_accounts(service: Service) -> None:
     first, second = await service.new_account(), await service.new_account()
     ids = set()
     for owner in (first, second, first, second):
-        created = await service.client.post(
-            "/api_keys", json={"key_name": "k"}, headers=owner.headers
-        )
-        ids.add(created.json()["id"])
+        ids.add((await service.create_key(owner, "k"))["id"])
     assert len(ids) == 4
     assert uuid.UUID(str(first.user_id)) != second.user_id

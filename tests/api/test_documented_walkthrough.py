@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -84,11 +85,14 @@ def test_create_list_use_and_revoke_a_key_with_curl(
     }  # fmt: skip
     assert listed[0]["created_by"]["name"] == "Sam Smith"
 
-    status, projects = curl(
+    # The same command lists projects with the new key, and again once the key is revoked.
+    list_projects_with_the_new_key = partial(
+        curl,
         f"{api}/projects",
         "-H", "Accept: application/json",
         "-H", f"Authorization: Bearer {new_key}",
     )  # fmt: skip
+    status, projects = list_projects_with_the_new_key()
     assert status == 200
     assert projects == {"projects": []}
 
@@ -104,11 +108,7 @@ def test_create_list_use_and_revoke_a_key_with_curl(
     assert revoked["last_used_from_addr"] == "127.0.0.1"
     assert revoked["last_used_at"] is not None
 
-    status, refused = curl(
-        f"{api}/projects",
-        "-H", "Accept: application/json",
-        "-H", f"Authorization: Bearer {new_key}",
-    )  # fmt: skip
+    status, refused = list_projects_with_the_new_key()
     assert status == 401
     assert isinstance(refused, dict)
     assert refused["code"] == "UNAUTHORIZED"

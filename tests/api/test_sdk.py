@@ -13,8 +13,9 @@ What is specified here:
 - ``projects.list`` is lazy: iterating it follows the cursors page by page (``limit`` to a page)
   to the end, sending a request only when the previous page runs out, and yields each of 1,000
   projects exactly once; ``first_page()`` sends one request, ``pages()`` yields the pages;
-- retries, against a scripted fake API in a thread: reads and revocations (idempotent) are retried
-  on 503/429 honouring ``Retry-After``; creating, renaming and deleting are never retried;
+- retries, against the SDK tests' scripted fake API (clients/python/tests/sdk_support.py) served
+  on a real socket in a thread: reads and revocations (idempotent) are retried on 503/429
+  honouring ``Retry-After``; creating, renaming and deleting are never retried;
 - secrets: no ``repr`` of a client or a result, and no ``str``/``repr`` of any exception raised
   here, contains a key (the full key or its random part).
 
@@ -25,12 +26,11 @@ beyond the default 700 requests a minute, and rate limiting is not what this mod
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -38,6 +38,28 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+
+# The SDK's own test helpers, shared rather than copied (pyproject.toml puts them on the path).
+from sdk_support import (
+    FAKE_KEY,
+    IDEMPOTENT,
+    NOT_IDEMPOTENT,
+    USER_ID,
+    USER_JSON,
+    FakeApi,
+    Operation,
+    Route,
+    call,
+    every_page,
+    every_project,
+    first_projects,
+    ok,
+    page_json,
+    rate_limited,
+    reveals,
+    unavailable,
+    unused_listing,
+)
 from unique.client import (
     APIConnectionError,
     ApiKey,
@@ -63,15 +85,12 @@ pytestmark = pytest.mark.slow
 
 E = TypeVar("E", bound=UniqueError)
 Json = Any
-# Takes a Client or an AsyncClient; returns a result (sync) or an awaitable of it (async).
-Operation = Callable[[Any], Any]
 
 KEY_FORMAT = re.compile(r"^unq_[0-9a-z]{60}$")
 PROJECT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
 EMAIL = "sam@example.com"
 # Well-formed keys that no server ever issued.
 UNKNOWN_KEY = "unq_" + "a" * 60
-FAKE_KEY = "unq_" + "f" * 60
 UNKNOWN_KEY_ID = 987_654_321_987
 
 
@@ -87,84 +106,11 @@ def assert_utc(moment: object) -> None:
 
 def assert_reveals_no_secret(thing: object, secrets: set[str]) -> None:
     """Neither ``str`` nor ``repr`` of ``thing`` contains a key or a key's random part."""
-    texts = (str(thing), repr(thing))
-    leaked = [
-        part
-        for secret in secrets
-        for part in (secret, secret[4:57])
-        if any(part in t for t in texts)
-    ]
+    leaked = [secret for secret in secrets if reveals(thing, secret)]
     assert not leaked, f"{type(thing).__name__} reveals {len(leaked)} secret(s)"
 
 
 # --- running operations with Client or AsyncClient ------------------------------------------
-
-
-def call(flavour: str, operation: Operation, **options: Any) -> Any:
-    """Run ``operation`` with a fresh ``Client`` (sync) or ``AsyncClient`` (async)."""
-    if flavour == "sync":
-        with Client(**options) as client:
-            return operation(client)
-
-    async def run() -> Any:
-        async with AsyncClient(**options) as client:
-            return await operation(client)
-
-    return asyncio.run(run())
-
-
-def every_project(client: Client | AsyncClient, **options: Any) -> Any:
-    """Every project ``client.projects.list(...)`` iterates over, as a list (an awaitable one for
-    an AsyncClient)."""
-    if isinstance(client, AsyncClient):
-        listing = client.projects.list(**options)
-
-        async def gather() -> list[Project]:
-            return [project async for project in listing]
-
-        return gather()
-    return list(client.projects.list(**options))
-
-
-def first_project(client: Client | AsyncClient, **options: Any) -> Any:
-    """The first project ``client.projects.list(...)`` iterates over, iteration then broken off
-    (an awaitable of it for an AsyncClient)."""
-    if isinstance(client, AsyncClient):
-        listing = client.projects.list(**options)
-
-        async def first() -> Project | None:
-            async for project in listing:
-                return project
-            return None
-
-        return first()
-    return next(iter(client.projects.list(**options)), None)
-
-
-def every_page(client: Client | AsyncClient, **options: Any) -> Any:
-    """The pages ``client.projects.list(...).pages()`` yields, as a list (an awaitable one for
-    an AsyncClient)."""
-    if isinstance(client, AsyncClient):
-        listing = client.projects.list(**options)
-
-        async def gather() -> list[ProjectPage]:
-            return [page async for page in listing.pages()]
-
-        return gather()
-    return list(client.projects.list(**options).pages())
-
-
-def unused_listing(client: Client | AsyncClient, **options: Any) -> Any:
-    """``client.projects.list(...)`` itself, never iterated (an awaitable of it for an
-    AsyncClient)."""
-    listing = client.projects.list(**options)
-    if isinstance(client, AsyncClient):
-
-        async def unused() -> Any:
-            return listing
-
-        return unused()
-    return listing
 
 
 @dataclass
@@ -443,8 +389,8 @@ def test_iterating_a_listing_follows_the_cursors_lazily_limit_to_a_page(
         {"search": token, "limit": "2", "cursor": pages[1]["pagination"]["cursor"]},
     ]
 
-    first, sent = sdk.recording(lambda client: first_project(client, search=token, limit=2))
-    assert first is not None and first.name == names[4]
+    first, sent = sdk.recording(lambda client: first_projects(client, 1, search=token, limit=2))
+    assert [project.name for project in first] == [names[4]]
     assert len(sent) == 1, "breaking off after the first project sends no more requests"
 
     by_page, sent = sdk.recording(lambda client: every_page(client, search=token, limit=2))
@@ -586,46 +532,35 @@ def test_client_reprs_name_the_host_but_never_the_key(live: LiveApi) -> None:
 # --- retries, against a scripted fake API ----------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: Json
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def unavailable(retry_after: str = "0") -> Reply:
-    body = {"code": "SERVICE_UNAVAILABLE", "message": "Try again.", "request_id": "fake-503"}
-    return Reply(503, body, {"Retry-After": retry_after})
-
-
-def rate_limited(retry_after: str) -> Reply:
-    body = {"code": "RATE_LIMITED", "message": "Slow down.", "request_id": "fake-429"}
-    return Reply(429, body, {"Retry-After": retry_after})
-
-
 class _ScriptedServer(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeApi
+    lock: threading.Lock
 
 
 class _ScriptedHandler(BaseHTTPRequestHandler):
+    """Hands each request to the server's ``FakeApi`` and writes back its answer."""
+
     server: _ScriptedServer
     protocol_version = "HTTP/1.1"
     timeout = 5  # an idle keep-alive connection is dropped after this many seconds
 
     def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        reply = self.server.fake.next_reply(self.command, self.path)
-        body = json.dumps(reply.body).encode()
-        self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in reply.headers.items():
+        content = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        host, port = self.server.server_address[:2]
+        request = httpx.Request(
+            self.command,
+            f"http://{host!s}:{port}{self.path}",
+            headers=list(self.headers.items()),
+            content=content,
+        )
+        with self.server.lock:
+            response = self.server.fake.handle(request)
+        self.send_response(response.status_code)
+        for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        self.wfile.write(response.content)
 
     do_GET = do_POST = do_PATCH = do_DELETE = _answer
 
@@ -633,16 +568,15 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
         pass
 
 
-class FakeApi:
-    """A stand-in for the API on 127.0.0.1 that answers each request with the next scripted
-    reply (500 once the script runs out) and records every request as (method, path)."""
+class ServedFakeApi:
+    """A ``FakeApi`` served on 127.0.0.1 from a thread, so that the SDK reaches it the way it
+    reaches a real server: over a socket, with keep-alive connections."""
 
     def __init__(self) -> None:
-        self.script: list[Reply] = []
-        self.requests: list[tuple[str, str]] = []
-        self._lock = threading.Lock()
+        self.fake = FakeApi()
         self._server = _ScriptedServer(("127.0.0.1", 0), _ScriptedHandler)
-        self._server.fake = self
+        self._server.fake = self.fake
+        self._server.lock = threading.Lock()
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -650,13 +584,6 @@ class FakeApi:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/api/v2"
-
-    def next_reply(self, method: str, path: str) -> Reply:
-        with self._lock:
-            self.requests.append((method, path))
-            if self.script:
-                return self.script.pop(0)
-        return Reply(500, {"code": "UNSCRIPTED", "message": "Unexpected.", "request_id": "x"})
 
     def start(self) -> None:
         self._thread.start()
@@ -668,127 +595,23 @@ class FakeApi:
 
 
 @pytest.fixture
-def fake_api() -> Iterator[FakeApi]:
-    fake = FakeApi()
-    fake.start()
+def served() -> Iterator[ServedFakeApi]:
+    served = ServedFakeApi()
+    served.start()
     try:
-        yield fake
+        yield served
     finally:
-        fake.stop()
+        served.stop()
 
 
 @pytest.fixture
-def fake_sdk(flavour: str, fake_api: FakeApi) -> Sdk:
-    return Sdk(flavour, {"api_key": FAKE_KEY, "base_url": fake_api.base_url}, {FAKE_KEY})
+def fake_api(served: ServedFakeApi) -> FakeApi:
+    return served.fake
 
 
-USER_ID = "629982cc-de05-43db-ae16-28f2399c4910"
-STAMP = "2022-12-23T20:52:29Z"
-PROJECT_JSON = {
-    "id": "misty-lake-12345678",
-    "name": "misty",
-    "region_id": "aws-us-east-2",
-    "platform_id": "aws",
-    "pg_version": 17,
-    "proxy_host": "us-east-2.aws.unique.localhost",
-    "creation_source": "api",
-    "owner_id": USER_ID,
-    "created_at": STAMP,
-    "updated_at": STAMP,
-}
-USER_JSON = {
-    "id": USER_ID,
-    "email": EMAIL,
-    "login": EMAIL,
-    "name": "Sam Smith",
-    "last_name": "",
-    "image": "",
-    "projects_limit": 10_000,
-    "plan": "self-hosted",
-}
-KEY_FIELDS = {"id": 42, "name": "ci", "created_at": STAMP}
-LISTED_KEY_JSON = {
-    **KEY_FIELDS,
-    "created_by": {"id": USER_ID, "name": "Sam Smith", "image": ""},
-    "last_used_at": None,
-    "last_used_from_addr": "",
-}
-REVOKED_KEY_JSON = {
-    **KEY_FIELDS,
-    "created_by": USER_ID,
-    "last_used_at": STAMP,
-    "last_used_from_addr": "192.0.2.21",
-    "revoked": True,
-}
-CREATED_KEY_JSON = {**KEY_FIELDS, "created_by": USER_ID, "key": FAKE_KEY}
-
-
-@dataclass(frozen=True)
-class Route:
-    """An SDK operation, the request it sends, and a successful reply to it."""
-
-    operation: Operation
-    method: str
-    path: str
-    success: Reply
-
-
-PROJECT_PATH = "/api/v2/projects/misty-lake-12345678"
-IDEMPOTENT = {
-    "users.me": Route(
-        lambda client: client.users.me(), "GET", "/api/v2/users/me", Reply(200, USER_JSON)
-    ),
-    "api_keys.list": Route(
-        lambda client: client.api_keys.list(),
-        "GET",
-        "/api/v2/api_keys",
-        Reply(200, [LISTED_KEY_JSON]),
-    ),
-    "api_keys.revoke": Route(
-        lambda client: client.api_keys.revoke(42),
-        "DELETE",
-        "/api/v2/api_keys/42",
-        Reply(200, REVOKED_KEY_JSON),
-    ),
-    "projects.list": Route(
-        lambda client: client.projects.list(limit=5).first_page(),
-        "GET",
-        "/api/v2/projects?limit=5",
-        Reply(200, {"projects": [PROJECT_JSON], "pagination": {"cursor": "7"}}),
-    ),
-    "projects.get": Route(
-        lambda client: client.projects.get("misty-lake-12345678"),
-        "GET",
-        PROJECT_PATH,
-        Reply(200, {"project": PROJECT_JSON}),
-    ),
-}
-NOT_IDEMPOTENT = {
-    "api_keys.create": Route(
-        lambda client: client.api_keys.create("ci"),
-        "POST",
-        "/api/v2/api_keys",
-        Reply(200, CREATED_KEY_JSON),
-    ),
-    "projects.create": Route(
-        lambda client: client.projects.create(name="misty"),
-        "POST",
-        "/api/v2/projects",
-        Reply(201, {"project": PROJECT_JSON}),
-    ),
-    "projects.update": Route(
-        lambda client: client.projects.update("misty-lake-12345678", name="misty"),
-        "PATCH",
-        PROJECT_PATH,
-        Reply(200, {"project": PROJECT_JSON, "operations": []}),
-    ),
-    "projects.delete": Route(
-        lambda client: client.projects.delete("misty-lake-12345678"),
-        "DELETE",
-        PROJECT_PATH,
-        Reply(200, {"project": PROJECT_JSON}),
-    ),
-}
+@pytest.fixture
+def fake_sdk(flavour: str, served: ServedFakeApi) -> Sdk:
+    return Sdk(flavour, {"api_key": FAKE_KEY, "base_url": served.base_url}, {FAKE_KEY})
 
 
 @pytest.mark.parametrize("route", IDEMPOTENT.values(), ids=IDEMPOTENT.keys())
@@ -800,7 +623,7 @@ def test_reads_and_revocations_are_retried_after_503_until_they_succeed(
     result = fake_sdk(route.operation)
 
     assert result is not None
-    assert fake_api.requests == [(route.method, route.path)] * 3
+    assert fake_api.sent == [(route.method, route.path)] * 3
 
 
 @pytest.mark.parametrize("route", NOT_IDEMPOTENT.values(), ids=NOT_IDEMPOTENT.keys())
@@ -812,21 +635,13 @@ def test_creating_renaming_and_deleting_are_never_retried(
     error = fake_sdk.raises(ServerError, route.operation)
 
     assert (error.status, error.code, error.request_id) == (503, "SERVICE_UNAVAILABLE", "fake-503")
-    assert fake_api.requests == [(route.method, route.path)]
-
-
-def project_json(number: int) -> Json:
-    return {**PROJECT_JSON, "id": f"misty-lake-{number:08d}", "name": f"misty-{number}"}
+    assert fake_api.sent == [(route.method, route.path)]
 
 
 def test_each_page_of_an_iterated_listing_is_retried_after_503(
     fake_sdk: Sdk, fake_api: FakeApi
 ) -> None:
-    fake_api.script = [
-        Reply(200, {"projects": [project_json(3), project_json(2)], "pagination": {"cursor": "c"}}),
-        unavailable(),
-        Reply(200, {"projects": [project_json(1)], "pagination": {"cursor": "d"}}),
-    ]
+    fake_api.script = [ok(page_json([3, 2], "c")), unavailable(), ok(page_json([1], "d"))]
 
     listed = fake_sdk(lambda client: every_project(client, limit=2))
 
@@ -835,23 +650,19 @@ def test_each_page_of_an_iterated_listing_is_retried_after_503(
         ("GET", "/api/v2/projects?limit=2"),
         ("GET", "/api/v2/projects?limit=2&cursor=c"),
     )
-    assert fake_api.requests == [first, second, second]
+    assert fake_api.sent == [first, second, second]
 
 
 def test_without_a_limit_only_an_empty_page_ends_an_iterated_listing(
     fake_sdk: Sdk, fake_api: FakeApi
 ) -> None:
     """The server's default page size is its own: a page of one may well not be the last."""
-    fake_api.script = [
-        Reply(200, {"projects": [project_json(2)], "pagination": {"cursor": "c"}}),
-        Reply(200, {"projects": [project_json(1)], "pagination": {"cursor": "d"}}),
-        Reply(200, {"projects": []}),
-    ]
+    fake_api.script = [ok(page_json([2], "c")), ok(page_json([1], "d")), ok({"projects": []})]
 
     listed = fake_sdk(lambda client: every_project(client))
 
     assert [project.name for project in listed] == ["misty-2", "misty-1"]
-    assert [path for _, path in fake_api.requests] == [
+    assert [path for _, path in fake_api.sent] == [
         "/api/v2/projects",
         "/api/v2/projects?cursor=c",
         "/api/v2/projects?cursor=d",
@@ -859,7 +670,7 @@ def test_without_a_limit_only_an_empty_page_ends_an_iterated_listing(
 
 
 def test_a_read_gives_up_after_max_retries(fake_sdk: Sdk, fake_api: FakeApi) -> None:
-    fake_api.script = [unavailable(), unavailable(), unavailable(), Reply(200, USER_JSON)]
+    fake_api.script = [unavailable(), unavailable(), unavailable(), ok(USER_JSON)]
 
     error = fake_sdk.raises(ServerError, lambda client: client.users.me(), max_retries=2)
 
@@ -868,7 +679,7 @@ def test_a_read_gives_up_after_max_retries(fake_sdk: Sdk, fake_api: FakeApi) -> 
 
 
 def test_a_429_retry_after_is_waited_for_before_retrying(fake_sdk: Sdk, fake_api: FakeApi) -> None:
-    fake_api.script = [rate_limited("1"), Reply(200, USER_JSON)]
+    fake_api.script = [rate_limited("1"), ok(USER_JSON)]
 
     started = time.monotonic()
     user = fake_sdk(lambda client: client.users.me())

@@ -36,6 +36,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPro
     node.stop()
 
 
+@pytest.fixture
+def node(server: tuple[ServerProcess, str]) -> ServerProcess:
+    return server[0]
+
+
+@pytest.fixture
+def key(server: tuple[ServerProcess, str]) -> str:
+    return server[1]
+
+
 def connect(node: ServerProcess) -> socket.socket:
     return socket.create_connection(("127.0.0.1", node.port), timeout=GRACE)
 
@@ -72,23 +82,35 @@ def wait_until_closed(sockets: list[socket.socket], deadline: float) -> int:
     return open_count
 
 
+def received_until(sock: socket.socket, marker: bytes) -> bytes:
+    """What the server sends until ``marker`` arrives or it closes (or resets) the connection.
+
+    Raises TimeoutError if it does neither within the socket's timeout.
+    """
+    received = b""
+    try:
+        while marker not in received:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            received += chunk
+    except TimeoutError:
+        raise
+    except OSError:
+        pass
+    return received
+
+
 def outcome(sock: socket.socket, request: bytes) -> int | str:
     """The status the server answers ``request`` with, "closed" when it closes the connection
     before answering (possibly while the request is still being sent), or "no answer"."""
     # Closed or stalled under the sender, the connection may still hold an answer to read.
     with contextlib.suppress(OSError):
         sock.sendall(request)
-    received = b""
     try:
-        while b"\r\n" not in received:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            received += chunk
+        received = received_until(sock, b"\r\n")
     except TimeoutError:
         return "no answer"
-    except OSError:
-        pass
     finally:
         sock.close()
     if not received.startswith(b"HTTP/1.1 "):
@@ -107,11 +129,8 @@ def head(key: str, extra: list[bytes]) -> bytes:
 
 
 @pytest.mark.parametrize("trickling", [False, True], ids=["silent", "trickling"])
-def test_a_head_that_is_never_finished_is_closed(
-    server: tuple[ServerProcess, str], trickling: bool
-) -> None:
+def test_a_head_that_is_never_finished_is_closed(node: ServerProcess, trickling: bool) -> None:
     """Closed on time whether the client goes quiet or keeps sending header lines."""
-    node, _ = server
     sock = unfinished_head(node)
     deadline = time.monotonic() + HEADER_READ_SECONDS + GRACE
     still_open = 1
@@ -129,10 +148,7 @@ def test_a_head_that_is_never_finished_is_closed(
     assert still_open == 0, f"a head unfinished for {HEADER_READ_SECONDS + GRACE} s is still open"
 
 
-def test_a_normal_request_is_answered_while_200_heads_hang(
-    server: tuple[ServerProcess, str],
-) -> None:
-    node, key = server
+def test_a_normal_request_is_answered_while_200_heads_hang(node: ServerProcess, key: str) -> None:
     started = time.monotonic()
     hanging = [unfinished_head(node) for _ in range(200)]
     try:
@@ -150,9 +166,8 @@ def test_a_normal_request_is_answered_while_200_heads_hang(
 
 
 def test_a_head_over_the_size_limit_is_refused_and_an_ordinary_one_served(
-    server: tuple[ServerProcess, str],
+    node: ServerProcess, key: str
 ) -> None:
-    node, key = server
     ordinary = [
         b"User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0",
         b"Accept: application/json",
@@ -169,10 +184,8 @@ def test_a_head_over_the_size_limit_is_refused_and_an_ordinary_one_served(
 
 
 def test_more_headers_than_the_limit_are_refused_and_the_limit_is_served(
-    server: tuple[ServerProcess, str],
+    node: ServerProcess, key: str
 ) -> None:
-    node, key = server
-
     def fields(count: int) -> list[bytes]:
         # Host and Authorization are two of the request's fields.
         return [b"X-Field-%d: value" % index for index in range(count - 2)]
@@ -182,10 +195,7 @@ def test_more_headers_than_the_limit_are_refused_and_the_limit_is_served(
         assert outcome(connect(node), head(key, fields(count))) in REFUSED, f"{count} headers"
 
 
-def test_a_body_that_does_not_arrive_in_time_is_answered_408(
-    server: tuple[ServerProcess, str],
-) -> None:
-    node, key = server
+def test_a_body_that_does_not_arrive_in_time_is_answered_408(node: ServerProcess, key: str) -> None:
     sock = connect(node)
     sock.settimeout(BODY_READ_SECONDS + GRACE)
     sock.sendall(
@@ -194,15 +204,7 @@ def test_a_body_that_does_not_arrive_in_time_is_answered_408(
         b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
         b'{"project": '
     )
-    received = b""
-    try:
-        while b'"request_id"' not in received:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            received += chunk
-    except TimeoutError:
-        pass
+    received = received_until(sock, b'"request_id"')
     assert received.startswith(b"HTTP/1.1 408 "), received[:200]
     assert b'"code":"REQUEST_TIMEOUT"' in received
     assert wait_until_closed([sock], time.monotonic() + GRACE) == 0, "left open after the 408"

@@ -55,13 +55,7 @@ async def test_another_accounts_key_sees_its_own_user(service: Service, account:
 async def test_a_second_key_of_the_same_account_sees_the_same_user(
     service: Service, account: Account
 ) -> None:
-    created = await service.client.post(
-        "/api_keys", json={"key_name": "second"}, headers=account.headers
-    )
-    assert created.status_code == 200
-    second = Account(
-        account.user_id, account.email, account.name, created.json()["key"], created.json()["id"]
-    )
+    second = await service.another_key(account, "second")
     assert await get_me(service, second) == await get_me(service, account)
 
 

@@ -14,11 +14,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.helpers import ServerProcess, assert_error, bootstrap_user, free_port, run_async
+from tests.helpers import (
+    ServerProcess,
+    assert_error,
+    bootstrap_user,
+    free_port,
+    postgres_rows,
+    run_async,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -31,13 +37,9 @@ def bearer(key: str) -> dict[str, str]:
 
 
 async def last_use_of(database_url: str) -> tuple[object, str]:
-    connection = await asyncpg.connect(database_url)
-    try:
-        row = await connection.fetchrow(
-            "SELECT last_used_at, last_used_from_addr FROM api_keys ORDER BY id LIMIT 1"
-        )
-    finally:
-        await connection.close()
+    (row,) = await postgres_rows(
+        database_url, "SELECT last_used_at, last_used_from_addr FROM api_keys ORDER BY id LIMIT 1"
+    )
     return row["last_used_at"], row["last_used_from_addr"]
 
 

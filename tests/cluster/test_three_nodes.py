@@ -16,11 +16,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
-from tests.helpers import ServerProcess, bootstrap_user, run_async
+from tests.helpers import ServerProcess, bootstrap_user, postgres_rows, run_async
 
 pytestmark = pytest.mark.slow
 
@@ -121,13 +120,9 @@ def client_loop(cluster: Cluster, admin_key: str, history: History, deadline: fl
 
 
 async def stored_keys(database_url: str) -> dict[str, tuple[int, bool]]:
-    connection = await asyncpg.connect(database_url)
-    try:
-        rows = await connection.fetch(
-            "SELECT id, name, revoked_at IS NOT NULL AS revoked FROM api_keys"
-        )
-    finally:
-        await connection.close()
+    rows = await postgres_rows(
+        database_url, "SELECT id, name, revoked_at IS NOT NULL AS revoked FROM api_keys"
+    )
     names: dict[str, tuple[int, bool]] = {}
     for row in rows:
         assert row["name"] not in names, f"key name {row['name']} stored twice"

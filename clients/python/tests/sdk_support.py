@@ -1,8 +1,10 @@
 """What the SDK's tests share: a scripted stand-in for the API on ``httpx.MockTransport``, a way
-to run one operation with ``Client`` or ``AsyncClient``, and sample answers.
+to run one operation with ``Client`` or ``AsyncClient``, sample answers, and each operation with
+the request it sends.
 
 No server and no network: every request goes to ``FakeApi.handle``, which records it and answers
-with the next scripted reply (a 500 once the script runs out).
+with the next scripted reply (a 500 once the script runs out). The server's end-to-end test of the
+SDK (tests/api/test_sdk.py) uses these too, serving ``FakeApi`` on a real socket.
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ def rate_limited(retry_after: str) -> Reply:
 
 
 UNREACHABLE = Reply(0, error=httpx.ConnectError)
+UNSCRIPTED = Reply(500, {"code": "UNSCRIPTED", "message": "Unexpected.", "request_id": "x"})
 
 
 class FakeApi:
@@ -117,10 +120,8 @@ class FakeApi:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        if self.script:
-            return self.script.pop(0).response(request)
-        body = {"code": "UNSCRIPTED", "message": "Unexpected.", "request_id": "x"}
-        return httpx.Response(500, json=body)
+        reply = self.script.pop(0) if self.script else UNSCRIPTED
+        return reply.response(request)
 
     @property
     def sent(self) -> list[tuple[str, str]]:
@@ -141,6 +142,20 @@ def _target(url: httpx.URL) -> str:
 # --- running an operation with Client or AsyncClient -----------------------------------------
 
 
+def call(flavour: str, operation: Operation, **options: Any) -> Any:
+    """Run ``operation`` with a fresh ``Client`` (sync) or ``AsyncClient`` (async, awaiting what
+    it returns) made with ``options``, closed after."""
+    if flavour == "sync":
+        with Client(**options) as client:
+            return operation(client)
+
+    async def run() -> Any:
+        async with AsyncClient(**options) as client:
+            return await operation(client)
+
+    return asyncio.run(run())
+
+
 @dataclass
 class Sdk:
     """Runs an operation with a fresh ``Client`` (sync) or ``AsyncClient`` (async) whose requests
@@ -150,24 +165,10 @@ class Sdk:
     fake: FakeApi
     options: dict[str, Any] = field(default_factory=dict)
 
-    def client(self, **overrides: Any) -> Client | AsyncClient:
+    def __call__(self, operation: Operation, **overrides: Any) -> Any:
         options = {"api_key": FAKE_KEY, "base_url": BASE_URL, **self.options, **overrides}
         transport = httpx.MockTransport(self.fake.handle)
-        if self.flavour == "sync":
-            return Client(transport=transport, **options)
-        return AsyncClient(transport=transport, **options)
-
-    def __call__(self, operation: Operation, **overrides: Any) -> Any:
-        client = self.client(**overrides)
-        if isinstance(client, Client):
-            with client:
-                return operation(client)
-
-        async def run() -> Any:
-            async with client:
-                return await operation(client)
-
-        return asyncio.run(run())
+        return call(self.flavour, operation, transport=transport, **options)
 
 
 def every_project(client: Client | AsyncClient, **options: Any) -> Any:
@@ -205,6 +206,19 @@ def first_projects(client: Client | AsyncClient, count: int, **options: Any) -> 
     return taken
 
 
+def unused_listing(client: Client | AsyncClient, **options: Any) -> Any:
+    """``client.projects.list(...)`` itself, never iterated (an awaitable of it for an
+    AsyncClient)."""
+    listing = client.projects.list(**options)
+    if isinstance(client, AsyncClient):
+
+        async def unused() -> Any:
+            return listing
+
+        return unused()
+    return listing
+
+
 def every_page(client: Client | AsyncClient, **options: Any) -> Any:
     """The pages ``client.projects.list(...).pages()`` yields, as a list (an awaitable one for
     an AsyncClient)."""
@@ -218,7 +232,76 @@ def every_page(client: Client | AsyncClient, **options: Any) -> Any:
     return list(client.projects.list(**options).pages())
 
 
+# --- each operation, the request it sends, and a success -------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """An SDK operation, the request it sends (method, path with its query) and a success."""
+
+    operation: Operation
+    method: str
+    path: str
+    success: Reply
+
+
+PROJECT_PATH = "/api/v2/projects/misty-lake-12345678"
+# Reads, and revocations (idempotent on the server): retried.
+IDEMPOTENT = {
+    "users.me": Route(lambda client: client.users.me(), "GET", "/api/v2/users/me", ok(USER_JSON)),
+    "api_keys.list": Route(
+        lambda client: client.api_keys.list(), "GET", "/api/v2/api_keys", ok([LISTED_KEY_JSON])
+    ),
+    "api_keys.revoke": Route(
+        lambda client: client.api_keys.revoke(42),
+        "DELETE",
+        "/api/v2/api_keys/42",
+        ok(REVOKED_KEY_JSON),
+    ),
+    "projects.list": Route(
+        lambda client: client.projects.list(limit=5).first_page(),
+        "GET",
+        "/api/v2/projects?limit=5",
+        ok(page_json([1], "7")),
+    ),
+    "projects.get": Route(
+        lambda client: client.projects.get("misty-lake-12345678"),
+        "GET",
+        PROJECT_PATH,
+        ok({"project": PROJECT_JSON}),
+    ),
+}
+# Creating, renaming and deleting: never sent twice.
+NOT_IDEMPOTENT = {
+    "api_keys.create": Route(
+        lambda client: client.api_keys.create("ci"),
+        "POST",
+        "/api/v2/api_keys",
+        ok(CREATED_KEY_JSON),
+    ),
+    "projects.create": Route(
+        lambda client: client.projects.create(name="misty"),
+        "POST",
+        "/api/v2/projects",
+        ok({"project": PROJECT_JSON}, 201),
+    ),
+    "projects.update": Route(
+        lambda client: client.projects.update("misty-lake-12345678", name="misty"),
+        "PATCH",
+        PROJECT_PATH,
+        ok({"project": PROJECT_JSON, "operations": []}),
+    ),
+    "projects.delete": Route(
+        lambda client: client.projects.delete("misty-lake-12345678"),
+        "DELETE",
+        PROJECT_PATH,
+        ok({"project": PROJECT_JSON}),
+    ),
+}
+
+
 def reveals(thing: object, secret: str) -> bool:
-    """Whether ``str`` or ``repr`` of ``thing`` shows ``secret`` or its random part."""
+    """Whether ``str`` or ``repr`` of ``thing`` shows the key ``secret``, or even most of its
+    random part (``unq_`` and 60 characters): a key cut short is still too much of it."""
     shown = f"{thing!s} {thing!r}"
-    return secret in shown or secret.removeprefix("unq_") in shown
+    return secret[4:57] in shown

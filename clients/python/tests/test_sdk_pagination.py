@@ -13,8 +13,9 @@ from sdk_support import (
     ok,
     page_json,
     unavailable,
+    unused_listing,
 )
-from unique.client import AsyncClient, AsyncProjectListing, ProjectListing, ProjectPage
+from unique.client import AsyncProjectListing, ProjectListing, ProjectPage
 
 
 def names(projects: list) -> list[str]:  # type: ignore[type-arg]
@@ -22,7 +23,7 @@ def names(projects: list) -> list[str]:  # type: ignore[type-arg]
 
 
 def test_a_listing_sends_nothing_until_it_is_used(sdk: Sdk, fake_api: FakeApi) -> None:
-    listing = sdk(lambda client: _awaitable(client, client.projects.list(search="x", limit=3)))
+    listing = sdk(lambda client: unused_listing(client, search="x", limit=3))
 
     assert isinstance(listing, ProjectListing | AsyncProjectListing)
     assert repr(listing).endswith("(search='x', limit=3, cursor=None)")
@@ -128,14 +129,3 @@ def test_each_page_is_retried_like_any_read(
     assert names(listed) == ["misty-3", "misty-2", "misty-1"]
     second = ("GET", "/api/v2/projects?limit=2&cursor=c")
     assert fake_api.sent == [("GET", "/api/v2/projects?limit=2"), second, second]
-
-
-def _awaitable(client: object, value: object) -> object:
-    """``value``, as an awaitable for an AsyncClient (Sdk awaits what async operations return)."""
-    if isinstance(client, AsyncClient):
-
-        async def given() -> object:
-            return value
-
-        return given()
-    return value

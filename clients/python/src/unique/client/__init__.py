@@ -23,9 +23,10 @@ never retried silently. The key never appears in a ``repr``, a log line or an ex
 
 Where things are: ``_models`` the records, ``_errors`` the exceptions and how an answer becomes
 one, ``_calls`` every API operation as a ``Call`` (method, path, body, parser, idempotence),
-``_http`` what sync and async share (settings, headers, retry policy), ``_listing`` the lazy
-pagination, ``_sync`` and ``_async`` the two clients. ``unique.client.cli`` is the ``uniquectl``
-command (install the ``cli`` extra for it).
+``_http`` what sync and async share (settings, the request, the retry policy and the result,
+in an ``Exchange`` per Call), ``_listing`` the lazy pagination, ``_sync`` and ``_async`` the two
+clients, which keep only the I/O. ``unique.client.cli`` is the ``uniquectl`` command (install
+the ``cli`` extra for it).
 """
 
 from unique.client._async import AsyncApiKeys, AsyncClient, AsyncProjects, AsyncUsers

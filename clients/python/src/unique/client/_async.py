@@ -8,14 +8,14 @@ from typing import TypeVar
 import httpx
 from unique.client import _calls
 from unique.client._calls import Call
-from unique.client._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient
+from unique.client._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient, Exchange, Outcome
 from unique.client._listing import AsyncProjectListing
 from unique.client._models import ApiKey, CreatedApiKey, Project, RevokedApiKey, User
 
 T = TypeVar("T")
 
 
-class AsyncClient(BaseClient):
+class AsyncClient(BaseClient[httpx.AsyncClient]):
     """The same surface as ``Client``, with ``await``. Use with ``async with``, or call
     ``aclose()``."""
 
@@ -27,34 +27,29 @@ class AsyncClient(BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries)
-        self._http = httpx.AsyncClient(timeout=timeout, transport=transport)
+        http = httpx.AsyncClient(timeout=timeout, transport=transport)
+        super().__init__(http, api_key, base_url, timeout, max_retries)
         self.api_keys = AsyncApiKeys(self)
         self.projects = AsyncProjects(self)
         self.users = AsyncUsers(self)
 
     async def send(self, call: Call[T]) -> T:
         """Send ``call``, again as its retry policy allows, and return its parsed result."""
-        attempt = 0
+        exchange = Exchange(self, call)
         while True:
-            try:
-                response = await self._http.request(
-                    call.method,
-                    self.base_url + call.path,
-                    json=call.json,
-                    params=call.params,
-                    headers=self._headers(),
-                )
-            except httpx.TransportError as error:
-                delay = self._delay(call, attempt, None)
-                if delay is None:
-                    raise self._unreachable(error) from None
-            else:
-                delay = self._delay(call, attempt, response)
-                if delay is None:
-                    return self._result(call, response)
-            await asyncio.sleep(delay)
-            attempt += 1
+            outcome = await self._outcome(exchange.request())
+            wait = exchange.next_wait(outcome)
+            if wait is None:
+                return exchange.result(outcome)
+            await asyncio.sleep(wait)
+
+    async def _outcome(self, request: httpx.Request) -> Outcome:
+        """The answer to ``request``, or the transport error that came instead: ``Exchange``
+        weighs either."""
+        try:
+            return await self._http.send(request)
+        except httpx.TransportError as error:
+            return error
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from unique.client import _calls
 from unique.client._calls import Call
@@ -13,11 +13,22 @@ if TYPE_CHECKING:
     from unique.client._async import AsyncClient
     from unique.client._sync import Client
 
+AnyClient = TypeVar("AnyClient", "Client", "AsyncClient")
 
-class _ProjectListingBase:
-    """What a project listing asks for, and where its pages end; sync and async send it."""
 
-    def __init__(self, *, search: str | None, limit: int | None, cursor: str | None) -> None:
+class _ProjectListingBase(Generic[AnyClient]):
+    """What a project listing asks for, the client it sends with, and where its pages end;
+    sync and async send it."""
+
+    def __init__(
+        self,
+        client: AnyClient,
+        *,
+        search: str | None,
+        limit: int | None,
+        cursor: str | None,
+    ) -> None:
+        self._client: AnyClient = client
         self.search = search
         self.limit = limit
         self.cursor = cursor
@@ -47,7 +58,7 @@ class _ProjectListingBase:
         return page.cursor
 
 
-class ProjectListing(_ProjectListingBase):
+class ProjectListing(_ProjectListingBase["Client"]):
     """Every project a ``projects.list`` call matches, fetched a page at a time, lazily.
 
     Iterating sends one request per page as the previous page runs out, following
@@ -57,17 +68,6 @@ class ProjectListing(_ProjectListingBase):
     itself (showing a page and the cursor to continue from, say). Every request is a read,
     retried like any other.
     """
-
-    def __init__(
-        self,
-        client: Client,
-        *,
-        search: str | None,
-        limit: int | None,
-        cursor: str | None,
-    ) -> None:
-        super().__init__(search=search, limit=limit, cursor=cursor)
-        self._client = client
 
     def first_page(self) -> ProjectPage:
         """The page at ``cursor``, possibly empty, with the cursor to continue from."""
@@ -89,20 +89,9 @@ class ProjectListing(_ProjectListingBase):
             yield from page.projects
 
 
-class AsyncProjectListing(_ProjectListingBase):
+class AsyncProjectListing(_ProjectListingBase["AsyncClient"]):
     """``ProjectListing`` for an ``AsyncClient``: ``async for`` over it, or over ``pages()``,
     and ``await first_page()``."""
-
-    def __init__(
-        self,
-        client: AsyncClient,
-        *,
-        search: str | None,
-        limit: int | None,
-        cursor: str | None,
-    ) -> None:
-        super().__init__(search=search, limit=limit, cursor=cursor)
-        self._client = client
 
     async def first_page(self) -> ProjectPage:
         """The page at ``cursor``, possibly empty, with the cursor to continue from."""

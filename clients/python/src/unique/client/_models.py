@@ -7,16 +7,48 @@ left out of ``repr`` and comparisons; the CLI prints it for ``--output json``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import functools
+import typing
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 Json = Any
+_TIME_TYPES = (datetime, datetime | None)
 
 
 def _time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class _Record(Protocol):
+    """What ``_read`` makes: a record that keeps the JSON it was read from."""
+
+    @property
+    def raw(self) -> Json: ...
+
+
+R = TypeVar("R", bound=_Record)
+
+
+@functools.cache
+def _fields(record: type) -> Mapping[str, bool]:
+    """Each field of the record type ``record``, and whether it is a time (which the API sends
+    as an ISO 8601 string)."""
+    return {name: hint in _TIME_TYPES for name, hint in typing.get_type_hints(record).items()}
+
+
+def _read(record: type[R], data: Json, **given: Any) -> R:
+    """A ``record`` from the API's JSON object ``data``, so that each record names its fields
+    once, in its class: ``raw`` is ``data`` itself, the fields in ``given`` are as given (those
+    that need more than reading), and every other field is the member of its name in ``data``,
+    parsed when it is a time."""
+    values = {"raw": data, **given}
+    for name, is_time in _fields(record).items():
+        if name not in values:
+            values[name] = _time(data[name]) if is_time else data[name]
+    return record(**values)
 
 
 @dataclass(frozen=True)
@@ -40,15 +72,7 @@ class ApiKey:
 
     @classmethod
     def from_json(cls, data: Json) -> ApiKey:
-        return cls(
-            id=data["id"],
-            name=data["name"],
-            created_at=_time(data["created_at"]),  # type: ignore[arg-type]
-            created_by=KeyCreator(**data["created_by"]),
-            last_used_at=_time(data["last_used_at"]),
-            last_used_from_addr=data["last_used_from_addr"],
-            raw=data,
-        )
+        return _read(cls, data, created_by=KeyCreator(**data["created_by"]))
 
 
 @dataclass(frozen=True)
@@ -64,14 +88,7 @@ class CreatedApiKey:
 
     @classmethod
     def from_json(cls, data: Json) -> CreatedApiKey:
-        return cls(
-            id=data["id"],
-            key=data["key"],
-            name=data["name"],
-            created_at=_time(data["created_at"]),  # type: ignore[arg-type]
-            created_by=data["created_by"],
-            raw=data,
-        )
+        return _read(cls, data)
 
 
 @dataclass(frozen=True)
@@ -87,16 +104,7 @@ class RevokedApiKey:
 
     @classmethod
     def from_json(cls, data: Json) -> RevokedApiKey:
-        return cls(
-            id=data["id"],
-            name=data["name"],
-            created_at=_time(data["created_at"]),  # type: ignore[arg-type]
-            created_by=data["created_by"],
-            last_used_at=_time(data["last_used_at"]),
-            last_used_from_addr=data["last_used_from_addr"],
-            revoked=data["revoked"],
-            raw=data,
-        )
+        return _read(cls, data)
 
 
 @dataclass(frozen=True)
@@ -118,20 +126,7 @@ class Project:
 
     @classmethod
     def from_json(cls, data: Json) -> Project:
-        return cls(
-            id=data["id"],
-            name=data["name"],
-            region_id=data["region_id"],
-            platform_id=data["platform_id"],
-            pg_version=data["pg_version"],
-            proxy_host=data["proxy_host"],
-            creation_source=data["creation_source"],
-            owner_id=data["owner_id"],
-            created_at=_time(data["created_at"]),  # type: ignore[arg-type]
-            updated_at=_time(data["updated_at"]),  # type: ignore[arg-type]
-            raw=data,
-            response={"project": data},
-        )
+        return _read(cls, data, response={"project": data})
 
     @classmethod
     def from_envelope(cls, data: Json) -> Project:
@@ -178,13 +173,4 @@ class User:
 
     @classmethod
     def from_json(cls, data: Json) -> User:
-        return cls(
-            id=data["id"],
-            email=data["email"],
-            login=data["login"],
-            name=data["name"],
-            image=data["image"],
-            projects_limit=data["projects_limit"],
-            plan=data["plan"],
-            raw=data,
-        )
+        return _read(cls, data)

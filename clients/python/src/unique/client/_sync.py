@@ -8,14 +8,14 @@ from typing import TypeVar
 import httpx
 from unique.client import _calls
 from unique.client._calls import Call
-from unique.client._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient
+from unique.client._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient, Exchange, Outcome
 from unique.client._listing import ProjectListing
 from unique.client._models import ApiKey, CreatedApiKey, Project, RevokedApiKey, User
 
 T = TypeVar("T")
 
 
-class Client(BaseClient):
+class Client(BaseClient[httpx.Client]):
     """Synchronous client. Use as a context manager, or call ``close()``.
 
     ``transport`` replaces httpx's network transport (an ``httpx.MockTransport`` in tests, say).
@@ -29,34 +29,29 @@ class Client(BaseClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        super().__init__(api_key, base_url, timeout, max_retries)
-        self._http = httpx.Client(timeout=timeout, transport=transport)
+        http = httpx.Client(timeout=timeout, transport=transport)
+        super().__init__(http, api_key, base_url, timeout, max_retries)
         self.api_keys = ApiKeys(self)
         self.projects = Projects(self)
         self.users = Users(self)
 
     def send(self, call: Call[T]) -> T:
         """Send ``call``, again as its retry policy allows, and return its parsed result."""
-        attempt = 0
+        exchange = Exchange(self, call)
         while True:
-            try:
-                response = self._http.request(
-                    call.method,
-                    self.base_url + call.path,
-                    json=call.json,
-                    params=call.params,
-                    headers=self._headers(),
-                )
-            except httpx.TransportError as error:
-                delay = self._delay(call, attempt, None)
-                if delay is None:
-                    raise self._unreachable(error) from None
-            else:
-                delay = self._delay(call, attempt, response)
-                if delay is None:
-                    return self._result(call, response)
-            time.sleep(delay)
-            attempt += 1
+            outcome = self._outcome(exchange.request())
+            wait = exchange.next_wait(outcome)
+            if wait is None:
+                return exchange.result(outcome)
+            time.sleep(wait)
+
+    def _outcome(self, request: httpx.Request) -> Outcome:
+        """The answer to ``request``, or the transport error that came instead: ``Exchange``
+        weighs either."""
+        try:
+            return self._http.send(request)
+        except httpx.TransportError as error:
+            return error
 
     def close(self) -> None:
         self._http.close()

@@ -7,6 +7,7 @@ program's own name there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -173,12 +174,21 @@ def _project_row(project: Any) -> list[str]:
     ]
 
 
-def _show_project(chosen: Output | None, project: Project, title: str) -> None:
-    emit(
-        chosen,
-        project.response,
-        lambda: table(title, PROJECT_COLUMNS, [_project_row(project)]),
-    )
+ProjectIdArgument = Annotated[str, typer.Argument(help="The project's id.")]
+
+
+def _show_project(
+    ctx: typer.Context,
+    api_key: str | None,
+    api_host: str | None,
+    output: Output | None,
+    title: str,
+    call: Callable[[Client], Project],
+) -> None:
+    """What the project commands but ``list`` share: ``call`` as ``run`` makes it, and the
+    project it answers with shown under ``title`` (or its whole answer, for json and yaml)."""
+    project, chosen = run(ctx, api_key, api_host, output, call)
+    emit(chosen, project.response, lambda: table(title, PROJECT_COLUMNS, [_project_row(project)]))
 
 
 def list_projects(
@@ -233,21 +243,21 @@ def create_project(
 
     Example: uniquectl projects create --name analytics --region-id aws-eu-central-1 --pg-version 16
     """
-    project, chosen = run(
+    _show_project(
         ctx,
         api_key,
         api_host,
         output,
+        "Created project",
         lambda client: client.projects.create(
             name=name, region_id=region_id, pg_version=pg_version
         ),
     )
-    _show_project(chosen, project, "Created project")
 
 
 def get_project(
     ctx: typer.Context,
-    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    project_id: ProjectIdArgument,
     api_key: ApiKeyOption = None,
     api_host: ApiHostOption = None,
     output: OutputOption = None,
@@ -256,15 +266,14 @@ def get_project(
 
     Example: uniquectl projects get purple-shape-41136123 --output yaml
     """
-    project, chosen = run(
-        ctx, api_key, api_host, output, lambda client: client.projects.get(project_id)
+    _show_project(
+        ctx, api_key, api_host, output, "Project", lambda client: client.projects.get(project_id)
     )
-    _show_project(chosen, project, "Project")
 
 
 def update_project(
     ctx: typer.Context,
-    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    project_id: ProjectIdArgument,
     name: Annotated[str, typer.Option("--name", help="The new name.")],
     api_key: ApiKeyOption = None,
     api_host: ApiHostOption = None,
@@ -274,15 +283,19 @@ def update_project(
 
     Example: uniquectl projects update purple-shape-41136123 --name "Analytics (prod)"
     """
-    project, chosen = run(
-        ctx, api_key, api_host, output, lambda client: client.projects.update(project_id, name=name)
+    _show_project(
+        ctx,
+        api_key,
+        api_host,
+        output,
+        "Updated project",
+        lambda client: client.projects.update(project_id, name=name),
     )
-    _show_project(chosen, project, "Updated project")
 
 
 def delete_project(
     ctx: typer.Context,
-    project_id: Annotated[str, typer.Argument(help="The project's id.")],
+    project_id: ProjectIdArgument,
     api_key: ApiKeyOption = None,
     api_host: ApiHostOption = None,
     output: OutputOption = None,
@@ -291,7 +304,11 @@ def delete_project(
 
     Example: uniquectl projects delete purple-shape-41136123
     """
-    project, chosen = run(
-        ctx, api_key, api_host, output, lambda client: client.projects.delete(project_id)
+    _show_project(
+        ctx,
+        api_key,
+        api_host,
+        output,
+        "Deleted project",
+        lambda client: client.projects.delete(project_id),
     )
-    _show_project(chosen, project, "Deleted project")
