@@ -66,6 +66,8 @@ class LastUseRecorder:
         self._pending: dict[int, LastUse] = {}
         # The batch being written: until it commits, a reader of the row cannot see it yet.
         self._in_flight: dict[int, LastUse] = {}
+        # One flush at a time, so that there is only ever one batch in flight.
+        self._flushing = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.writes = 0
         metrics.last_use_pending.set_function(lambda: len(self._pending))
@@ -86,19 +88,21 @@ class LastUseRecorder:
         return in_flight
 
     async def flush(self) -> None:
-        if not self._pending:
-            return
-        batch, self._pending = self._pending, {}
-        self._in_flight = batch
-        try:
-            await self._write(batch)
-        except Exception as error:
-            if not _refused(error):
-                self._retry_later(batch)
+        """Write every use noted so far; a flush already under way finishes first."""
+        async with self._flushing:
+            if not self._pending:
                 return
-            await self._write_one_by_one(batch)
-        finally:
-            self._in_flight = {}
+            batch, self._pending = self._pending, {}
+            self._in_flight = batch
+            try:
+                await self._write(batch)
+            except Exception as error:
+                if not _refused(error):
+                    self._retry_later(batch)
+                    return
+                await self._write_one_by_one(batch)
+            finally:
+                self._in_flight = {}
 
     async def _write(self, uses: dict[int, LastUse]) -> None:
         params = [
@@ -140,13 +144,15 @@ class LastUseRecorder:
     async def _run(self) -> None:
         while True:
             await asyncio.sleep(self._flush_seconds)
-            await self.flush()
+            # Stopping cancels this task; a batch it is writing is finished, not abandoned.
+            await asyncio.shield(self.flush())
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="last-use-flusher")
 
     async def stop(self) -> None:
-        """Stop the periodic writer and write what is still pending."""
+        """Stop the periodic writer and write what is still pending, after any batch it was
+        writing."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -45,8 +45,6 @@ class Runtime:
     throttles: Throttles
     # The key's path (see unique.auth).
     verifier: Verifier
-    # Rate-limit counters: None when UNIQUE_RATE_LIMITS is off.
-    limits: Counter | None = None
     redis: Redis | None = None
     secret_key: str = ""
 
@@ -58,7 +56,6 @@ class Runtime:
         redis = connect_redis(settings.redis_url) if settings.redis_url else None
         reads = open_reads(settings)
         last_use = LastUseRecorder(sessions, settings.last_use_flush_seconds)
-        limits = _counter(settings, redis)
         return cls(
             settings=settings,
             engine=engine,
@@ -66,8 +63,7 @@ class Runtime:
             reads=reads,
             last_use=last_use,
             throttles=_throttles(settings, redis),
-            verifier=Verifier(reads, last_use, settings, limits),
-            limits=limits,
+            verifier=Verifier(reads, last_use, settings, _counter(settings, redis)),
             redis=redis,
         )
 

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from tests.helpers import TEST_CLIENT_ADDR, Account, Service, running_service
 from unique.config import Settings
 from unique.db.tables import ApiKey, utcnow
-from unique.last_use import LastUse
+from unique.last_use import LastUse, LastUseRecorder
 
 # The writer's interval here: the smallest UNIQUE_LAST_USE_FLUSH_SECONDS allows, so that a test
 # waiting for the writer waits a few milliseconds, not the production second.
@@ -228,3 +228,28 @@ async def test_a_use_being_written_is_still_handed_to_a_caller_that_writes_it_it
         await blocker.rollback()
     await flushing
     assert recorder.take(account.key_id) is None
+
+
+async def test_stopping_while_a_batch_is_being_written_loses_none_of_it(
+    idle_writer_service: Service,
+) -> None:
+    service = idle_writer_service
+    account = await service.new_account()
+    await service.runtime.last_use.flush()
+    recorder = LastUseRecorder(service.runtime.sessions, flush_seconds=FLUSH_SECONDS)
+    recorder.note(account.key_id, LastUse(at=utcnow(), address="198.51.100.9"))
+    async with service.runtime.sessions() as blocker:
+        # Holding the key's row (on SQLite, the database's write lock) keeps the batch in flight.
+        await blocker.execute(
+            text("UPDATE api_keys SET name = name WHERE id = :id"), {"id": account.key_id}
+        )
+        recorder.start()
+        await asyncio.sleep(0.2)
+        stopping = asyncio.create_task(recorder.stop())
+        await asyncio.sleep(0.1)
+        assert not stopping.done()
+        await blocker.rollback()
+    await stopping
+    async with service.runtime.sessions() as session:
+        stored = await session.get(ApiKey, account.key_id)
+    assert stored is not None and stored.last_used_from_addr == "198.51.100.9"

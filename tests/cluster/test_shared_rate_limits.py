@@ -56,14 +56,22 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 def burst_across(nodes: list[httpx.Client], key: str, count: int) -> list[int]:
-    """``count`` requests within one clock second, alternating over the nodes."""
-    while time.time() % 1 > 0.2:
-        time.sleep(0.01)
+    """``count`` requests within one clock second, alternating over the nodes.
+
+    The burst limit counts per clock second, so a burst that a busy machine stretches past the
+    second's end is sent again in a fresh second rather than judged."""
     headers = {"Authorization": f"Bearer {key}"}
-    return [
-        nodes[index % len(nodes)].get("/api/v2/projects", headers=headers).status_code
-        for index in range(count)
-    ]
+    for _ in range(5):
+        while time.time() % 1 > 0.2:
+            time.sleep(0.01)
+        second = int(time.time())
+        statuses = [
+            nodes[index % len(nodes)].get("/api/v2/projects", headers=headers).status_code
+            for index in range(count)
+        ]
+        if int(time.time()) == second:
+            return statuses
+    pytest.fail(f"five tries, and no {count} requests fitted within one clock second")
 
 
 @pytest.mark.parametrize("database_kind", ["postgresql"])
