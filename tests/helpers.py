@@ -397,10 +397,21 @@ class Service:
         created: dict[str, Any] = response.json()
         return created
 
-    async def another_key(self, owner: Account, name: str) -> Account:
-        """``owner`` with a new key of theirs, created through the API, in place of their own."""
-        created = await self.create_key(owner, name)
+    async def another_key(self, owner: Account, name: str, **access: Any) -> Account:
+        """``owner`` with a new key of theirs, created through the API, in place of their own;
+        ``access`` are the create request's other fields (expires_at, scopes, project_id)."""
+        if access:
+            response = await self.post_key(owner, name, **access)
+            assert response.status_code == 200, response.text
+            created = response.json()
+        else:
+            created = await self.create_key(owner, name)
         return replace(owner, key=created["key"], key_id=created["id"])
+
+    async def post_key(self, owner: Account, name: str, **access: Any) -> httpx.Response:
+        """``owner``'s key asks for a new key named ``name`` with ``access``: the raw answer."""
+        body = {"key_name": name, **access}
+        return await self.client.post("/api_keys", json=body, headers=owner.headers)
 
     def client_from(self, address: str) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app, client=(address, 40000))

@@ -8,7 +8,6 @@ Diagnostics go to stderr, and a failure is one line there and a non-zero exit, n
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sys
 import uuid
@@ -21,6 +20,7 @@ import typer
 from unique.client import cli as client_cli
 
 from unique.actor import Actor
+from unique.api.schemas import ApiKeyCreated
 from unique.config import Settings, SettingsError, load_settings
 from unique.errors import DomainError
 
@@ -231,7 +231,6 @@ def create_api_key(
 ) -> None:
     """Create an API key for a user; prints only the key."""
     from unique import accounts, api_keys
-    from unique.web.formats import rfc3339
 
     settings = settings_or_exit()
 
@@ -246,17 +245,7 @@ def create_api_key(
 
     new_key = run_with_database(settings, work)
     if output is KeyOutput.json:
-        typer.echo(
-            json.dumps(
-                {
-                    "id": new_key.id,
-                    "key": new_key.secret,
-                    "name": new_key.name,
-                    "created_at": rfc3339(new_key.created_at),
-                    "created_by": str(new_key.created_by),
-                }
-            )
-        )
+        typer.echo(ApiKeyCreated.of(new_key).model_dump_json())
     else:
         typer.echo(new_key.secret)
 

@@ -81,6 +81,8 @@ class Settings:
     signup: SignupMode = SignupMode.OPEN
     signups_per_hour: int = 10
     password_hash_cost: PasswordHashCost = PasswordHashCost()
+    # The longest a key may live, in days; None: keys may never expire.
+    key_max_lifetime_days: int | None = None
 
     @property
     def async_database_url(self) -> str:
@@ -275,4 +277,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         signup=_signup_mode(env, "UNIQUE_SIGNUP"),
         signups_per_hour=_int(env, "UNIQUE_SIGNUPS_PER_HOUR", Settings.signups_per_hour, 1, 10**9),
         password_hash_cost=password_hash_cost_from(env),
+        key_max_lifetime_days=_int(env, "UNIQUE_KEY_MAX_LIFETIME_DAYS", 0, 1, 36_500) or None,
     )

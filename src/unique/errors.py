@@ -24,6 +24,12 @@ class InvalidInput(DomainError):
         self.field = field
 
 
+class Forbidden(DomainError):
+    """The caller is known but may not do this (e.g. a key granting more than it holds)."""
+
+    code = "FORBIDDEN"
+
+
 class NotFound(DomainError):
     code = "NOT_FOUND"
 

@@ -96,9 +96,11 @@ _LISTED = select(
 
 
 @cache
-def _listing(after_cursor: bool, matching_search: bool) -> Query:
-    """One page of an owner's projects, newest first; four variants, each compiled once."""
+def _listing(after_cursor: bool, matching_search: bool, one_project: bool) -> Query:
+    """One page of an owner's projects, newest first; eight variants, each compiled once."""
     statement = _LISTED.where(Project.owner_id == bindparam("owner_id"))
+    if one_project:
+        statement = statement.where(Project.id == bindparam("project_id"))
     if after_cursor:
         statement = statement.where(Project.seq < bindparam("before_seq"))
     if matching_search:
@@ -119,8 +121,10 @@ async def list_projects(
     limit: int,
     cursor: str | None = None,
     search: str | None = None,
+    only_project: str | None = None,
 ) -> Page:
-    """One page, newest first. The cursor is the position after the page's last project."""
+    """One page, newest first. The cursor is the position after the page's last project.
+    ``only_project``: list that one project at most (what a key limited to it may see)."""
     if search and any(unicodedata.category(char) in ("Cc", "Cs") for char in search):
         raise InvalidInput("search", "search must not contain control characters")
     params: dict[str, object] = {"owner_id": owner_id, "limit": limit}
@@ -128,7 +132,10 @@ async def list_projects(
         params["before_seq"] = _decode_cursor(cursor)
     if search:
         params["pattern"] = f"%{_escape_like(search.lower())}%"
-    listed = await reads.all(_listing(bool(cursor), bool(search)), **params)
+    if only_project is not None:
+        params["project_id"] = only_project
+    query = _listing(bool(cursor), bool(search), only_project is not None)
+    listed = await reads.all(query, **params)
     return Page(projects=listed, cursor=_encode_cursor(listed[-1].seq) if listed else None)
 
 

@@ -14,7 +14,7 @@ async def test_create_returns_the_key_once_with_the_documented_fields(
     service: Service, account: Account
 ) -> None:
     body = await service.create_key(account, "mynewkey")
-    assert set(body) == {"id", "key", "name", "created_at", "created_by"}
+    assert set(body) == {"id", "key", "name", "created_at", "created_by", "expires_at", "scopes"}
     assert isinstance(body["id"], int)
     assert re.fullmatch(r"unq_[0-9a-z]{60}", body["key"])
     assert body["name"] == "mynewkey"
@@ -53,6 +53,8 @@ async def test_list_shows_active_keys_newest_first_with_the_documented_fields(
             "created_by",
             "last_used_at",
             "last_used_from_addr",
+            "expires_at",
+            "scopes",
         }
         assert key["created_by"] == {"id": str(account.user_id), "name": "Sam Smith", "image": ""}
         assert TIMESTAMP.match(key["created_at"])

@@ -31,6 +31,7 @@ from unique.db.tables import ApiKey, AuditEvent, Project, utcnow
 
 MAX_BODY_BYTES = 64 * 1024
 WWW_AUTHENTICATE = 'Bearer realm="unique"'
+INVALID_TOKEN = 'Bearer realm="unique", error="invalid_token"'
 # Last-use fields legitimately move on every authenticated request (ours included), so the
 # "nothing changed" comparison of the key listing leaves them out.
 LAST_USE_FIELDS = ("last_used_at", "last_used_from_addr")
@@ -202,9 +203,7 @@ async def test_a_json_body_with_a_utf8_byte_order_mark_is_read(
     [
         pytest.param({}, "key_name", id="missing-key-name"),
         pytest.param({"key_name": "k", "extra": 1}, "extra", id="extra"),
-        pytest.param(
-            {"key_name": "k", "expires_at": "2030-01-01T00:00:00Z"}, "expires_at", id="expires_at"
-        ),
+        pytest.param({"key_name": "k", "expires": "2030-01-01T00:00:00Z"}, "expires", id="expires"),
         pytest.param({"key_name": "k", "name": "k"}, "name", id="name"),
     ],
 )
@@ -659,24 +658,26 @@ async def _expired_key(service: Service, account: Account) -> HeaderValue:
     return f"Bearer {other['key']}"
 
 
+# Each header, and whether it presents a Bearer credential (RFC 6750: only then does the
+# challenge carry error="invalid_token"; an absent one or another scheme gets the bare challenge).
 UNAUTHORIZED_HEADERS = [
-    pytest.param(_no_header, id="no-header"),
-    pytest.param(_fixed("Bearer"), id="scheme-only"),
-    pytest.param(_fixed("Bearer "), id="scheme-and-space"),
-    pytest.param(_fixed(""), id="empty"),
-    pytest.param(_fixed("Basic x"), id="basic"),
-    pytest.param(_fixed("Basic dXNlcjpwYXNz"), id="basic-credentials"),
-    pytest.param(_with_own_key("Token {key}"), id="token-scheme-valid-key"),
-    pytest.param(_with_own_key("{key}"), id="valid-key-without-scheme"),
-    pytest.param(_with_own_key("Bearer {key} {key}"), id="two-keys"),
-    pytest.param(_with_own_key("Bearer {key}x"), id="valid-key-plus-one-char"),
-    pytest.param(_fixed("Bearer " + "a" * 10_240), id="10kB-token"),
-    pytest.param(_bad_checksum, id="bad-checksum"),
-    pytest.param(_unknown_key, id="unknown-well-formed-key"),
-    pytest.param(_revoked_key, id="revoked-key"),
-    pytest.param(_expired_key, id="expired-key"),
-    pytest.param(_fixed(b"Bearer \xff\xfe"), id="non-ascii-bytes"),
-    pytest.param(_fixed(("Bearer unq_é" + "a" * 59).encode()), id="non-ascii-key"),
+    pytest.param(_no_header, False, id="no-header"),
+    pytest.param(_fixed("Bearer"), False, id="scheme-only"),
+    pytest.param(_fixed("Bearer "), False, id="scheme-and-space"),
+    pytest.param(_fixed(""), False, id="empty"),
+    pytest.param(_fixed("Basic x"), False, id="basic"),
+    pytest.param(_fixed("Basic dXNlcjpwYXNz"), False, id="basic-credentials"),
+    pytest.param(_with_own_key("Token {key}"), False, id="token-scheme-valid-key"),
+    pytest.param(_with_own_key("{key}"), False, id="valid-key-without-scheme"),
+    pytest.param(_with_own_key("Bearer {key} {key}"), True, id="two-keys"),
+    pytest.param(_with_own_key("Bearer {key}x"), True, id="valid-key-plus-one-char"),
+    pytest.param(_fixed("Bearer " + "a" * 10_240), True, id="10kB-token"),
+    pytest.param(_bad_checksum, True, id="bad-checksum"),
+    pytest.param(_unknown_key, True, id="unknown-well-formed-key"),
+    pytest.param(_revoked_key, True, id="revoked-key"),
+    pytest.param(_expired_key, True, id="expired-key"),
+    pytest.param(_fixed(b"Bearer \xff\xfe"), True, id="non-ascii-bytes"),
+    pytest.param(_fixed(("Bearer unq_é" + "a" * 59).encode()), True, id="non-ascii-key"),
 ]
 
 
@@ -687,9 +688,10 @@ def _authorization(value: HeaderValue) -> dict[bytes, bytes]:
     return {b"Authorization": value if isinstance(value, bytes) else value.encode("latin-1")}
 
 
-def assert_unauthorized(response: httpx.Response) -> dict[str, str]:
+def assert_unauthorized(response: httpx.Response, credential_presented: bool) -> dict[str, str]:
     body = assert_error(response, 401, code="UNAUTHORIZED")
-    assert response.headers.get_list("www-authenticate") == [WWW_AUTHENTICATE]
+    challenge = INVALID_TOKEN if credential_presented else WWW_AUTHENTICATE
+    assert response.headers.get_list("www-authenticate") == [challenge]
     return body
 
 
@@ -697,14 +699,14 @@ def without_request_id(body: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in body.items() if name != "request_id"}
 
 
-@pytest.mark.parametrize("make_header", UNAUTHORIZED_HEADERS)
+@pytest.mark.parametrize(("make_header", "credential_presented"), UNAUTHORIZED_HEADERS)
 async def test_every_authentication_failure_answers_the_same_401_and_creates_or_revokes_nothing(
-    service: Service, account: Account, make_header: HeaderMaker
+    service: Service, account: Account, make_header: HeaderMaker, credential_presented: bool
 ) -> None:
     header = await make_header(service, account)
     before = await state_of(service, account)
     baseline = assert_unauthorized(
-        await service.client.post("/api_keys", json={"key_name": "nope"})
+        await service.client.post("/api_keys", json={"key_name": "nope"}), False
     )
     attempts = [
         await service.client.post(
@@ -713,7 +715,7 @@ async def test_every_authentication_failure_answers_the_same_401_and_creates_or_
         await service.client.delete(f"/api_keys/{account.key_id}", headers=_authorization(header)),
     ]
     for response in attempts:
-        body = assert_unauthorized(response)
+        body = assert_unauthorized(response, credential_presented)
         assert without_request_id(body) == without_request_id(baseline)
     assert await state_of(service, account) == before
 

@@ -82,6 +82,7 @@ def test_create_list_use_and_revoke_a_key_with_curl(
     assert [entry["name"] for entry in listed] == ["mynewkey", "boot"]
     assert set(listed[0]) == {
         "id", "name", "created_at", "created_by", "last_used_at", "last_used_from_addr",
+        "expires_at", "scopes",
     }  # fmt: skip
     assert listed[0]["created_by"]["name"] == "Sam Smith"
 

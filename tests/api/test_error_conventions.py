@@ -245,7 +245,10 @@ async def test_checks_run_in_the_documented_order(
     body = assert_error(response, status)
     if status == 401:
         assert body["code"] == "UNAUTHORIZED"
-        assert response.headers["www-authenticate"] == 'Bearer realm="unique"'
+        challenge = 'Bearer realm="unique"'
+        if call.auth == "bad":
+            challenge += ', error="invalid_token"'
+        assert response.headers["www-authenticate"] == challenge
     if status == 413:
         assert body["code"] == "PAYLOAD_TOO_LARGE"
     after = (await service.client.get("/api_keys", headers=account.headers)).json()

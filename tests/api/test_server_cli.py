@@ -110,7 +110,7 @@ def test_create_api_key_as_json_matches_the_api_create_response(database_url: st
     )
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)
-    assert set(body) == {"id", "key", "name", "created_at", "created_by"}
+    assert set(body) == {"id", "key", "name", "created_at", "created_by", "expires_at", "scopes"}
     assert body["created_by"] == user_id
     assert body["name"] == "ci"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["created_at"])

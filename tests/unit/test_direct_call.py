@@ -21,8 +21,10 @@ from unique.api.direct import (
 )
 from unique.api.errors import install_error_handlers
 from unique.api.guard import AuthenticatedRoute
+from unique.api.requirements import requires
 from unique.api.routes import projects
 from unique.api.schemas import json_response
+from unique.auth.access import Scope
 from unique.config import Settings
 from unique.web.formats import CANONICAL_INTEGER
 from unique.web.request_context import RequestContextMiddleware
@@ -32,6 +34,7 @@ async def caller_name(request: Request) -> str:
     return request.headers.get("x-caller", "nobody")
 
 
+@requires(Scope.PROJECTS_READ)
 async def listing(
     caller: Annotated[str, Depends(caller_name)],
     limit: Annotated[int, Query(ge=1, le=400), CANONICAL_INTEGER] = 10,
@@ -102,6 +105,7 @@ async def test_same_answer_as_fastapi(client: httpx.AsyncClient, query: str) -> 
     assert _comparable(called_directly) == _comparable(through_fastapi)
 
 
+@requires(Scope.PROJECTS_READ)
 async def listing_copy(
     caller: Annotated[str, Depends(caller_name)],
     limit: Annotated[int, Query(ge=1, le=400), CANONICAL_INTEGER] = 10,

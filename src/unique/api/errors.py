@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from unique.errors import Conflict, DomainError, InvalidInput, LimitExceeded, NotFound
+from unique.errors import Conflict, DomainError, Forbidden, InvalidInput, LimitExceeded, NotFound
 from unique.web.errors import (
     DATABASE_ERRORS,
     ApiError,
@@ -25,11 +25,22 @@ log = logging.getLogger(__name__)
 UNAUTHORIZED_MESSAGE = (
     "Authentication required: send a valid API key as 'Authorization: Bearer <key>'."
 )
-WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="unique"'}
+REALM = 'Bearer realm="unique"'
 
 
-def unauthorized() -> ApiError:
-    return ApiError(401, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE, WWW_AUTHENTICATE)
+def unauthorized(credential_presented: bool) -> ApiError:
+    """The one 401 for every bad or missing key; RFC 6750 adds ``invalid_token`` only when a
+    Bearer credential was sent, and the body never tells which check it failed."""
+    challenge = f'{REALM}, error="invalid_token"' if credential_presented else REALM
+    return ApiError(401, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE, {"WWW-Authenticate": challenge})
+
+
+def insufficient_scope(message: str, scope: str | None) -> ApiError:
+    """A valid key that may not call this route (RFC 6750 §3.1)."""
+    challenge = f'{REALM}, error="insufficient_scope"'
+    if scope is not None:
+        challenge += f', scope="{scope}"'
+    return ApiError(403, "FORBIDDEN", message, {"WWW-Authenticate": challenge})
 
 
 _HTTP_CODES = {
@@ -44,6 +55,7 @@ _HTTP_MESSAGES = {
 }
 _DOMAIN_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 400,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     LimitExceeded: 422,

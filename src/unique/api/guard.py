@@ -8,6 +8,7 @@ a JSON body before resolving dependencies, which would answer a keyless, malform
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +23,8 @@ from unique.api.direct import (
     direct_handler,
     is_called_directly,
 )
-from unique.api.errors import unauthorized
+from unique.api.errors import insufficient_scope, unauthorized
+from unique.api.requirements import FORBIDDEN_RESPONSE, requirement_of
 from unique.auth.verify import Limit, Principal, Reason, Verification
 from unique.errors import InvalidInput
 from unique.ratelimit import Verdict
@@ -54,28 +56,44 @@ _THROTTLED_MESSAGES = {
 
 
 class AuthenticatedRoute(APIRoute):
-    """An API route that needs a valid key; the handler reaches the caller via ``caller_of``.
+    """An API route that needs a valid key with the scope its endpoint ``requires``; the handler
+    reaches the caller via ``caller_of``.
 
-    The route declares the Bearer scheme in the OpenAPI document itself: a security dependency
-    would parse the header a second time on every request. An endpoint marked ``call_directly``
-    is called without FastAPI's dependency solving (``unique.api.direct``).
+    The route declares the Bearer scheme, its scope and its 403 in the OpenAPI document itself: a
+    security dependency would parse the header a second time on every request. An endpoint marked
+    ``call_directly`` is called without FastAPI's dependency solving (``unique.api.direct``).
     """
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        security: dict[str, Any] = {"security": [{BEARER_SCHEME: []}]}
-        kwargs["openapi_extra"] = security | (kwargs.get("openapi_extra") or {})
+        self.requirement = requirement_of(path, endpoint)
+        scope = self.requirement.scope.value
+        documented: dict[str, Any] = {
+            "security": [{BEARER_SCHEME: [scope]}],
+            "x-required-scope": scope,
+            "x-one-project-keys": self.requirement.within_one_project,
+        }
+        kwargs["openapi_extra"] = documented | (kwargs.get("openapi_extra") or {})
+        kwargs["responses"] = {403: FORBIDDEN_RESPONSE} | (kwargs.get("responses") or {})
+        description = kwargs.get("description") or inspect.cleandoc(endpoint.__doc__ or "")
+        kwargs["description"] = f"{description}\n\nNeeds the scope `{scope}`.".lstrip()
         super().__init__(path, endpoint, **kwargs)
 
     async def identify(self, request: Request) -> tuple[Caller, dict[str, str]]:
         """The caller behind the request's key, and the rate-limit headers for its answer."""
         address = address_of(request)
+        authorization = request.headers.get("authorization")
         verification = await runtime_of(request).verifier.verify(
-            request.headers.get("authorization"), address, f"{request.method}:{self.path}"
+            authorization, address, f"{request.method}:{self.path}", self.requirement
         )
         if verification.reason is Reason.THROTTLED:
             raise _throttled(verification)
         if verification.principal is None:
-            raise unauthorized()
+            raise unauthorized(credential_presented=verification.reason is not Reason.MISSING)
+        if verification.reason is Reason.INSUFFICIENT_SCOPE:
+            lacks_scope = self.requirement.scope not in verification.principal.access.scopes
+            raise insufficient_scope(
+                verification.refusal, self.requirement.scope.value if lacks_scope else None
+            )
         actor = actor_of(
             request, verification.principal.owner_id, verification.principal.key_id, address
         )
@@ -105,7 +123,7 @@ class AuthenticatedRoute(APIRoute):
 def caller_of(request: Request) -> Caller:
     caller = getattr(request.state, "caller", None)
     if not isinstance(caller, Caller):
-        raise unauthorized()
+        raise unauthorized(credential_presented=False)
     return caller
 
 

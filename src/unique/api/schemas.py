@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Self
 
 import orjson
 from fastapi import Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from unique.api_keys import KEY_NAME_MAX_LENGTH, clean_key_name
+from unique.api_keys import KEY_NAME_MAX_LENGTH, NewKey, clean_key_name
+from unique.auth.access import Access, Scope, UnknownScope, sorted_names, with_implied
 from unique.errors import InvalidInput
 from unique.names import BIDI_CONTROLS, FORMAT_CHARACTERS
 from unique.projects import PG_VERSIONS, PROJECT_NAME_MAX_LENGTH, clean_project_name
@@ -103,16 +105,123 @@ class ErrorBody(BaseModel):
     request_id: str
 
 
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?P<fraction>\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})",
+    re.ASCII,
+)
+
+
+def _rfc3339_instant(value: object) -> datetime:
+    """An RFC 3339 timestamp with its offset, in UTC and whole seconds: a key expires at the
+    second its listing shows."""
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 timestamp such as 2027-01-31T12:00:00Z")
+    fraction = _RFC3339.fullmatch(value).group("fraction")  # type: ignore[union-attr]
+    text = value.replace(fraction, "", 1) if fraction else value
+    try:
+        instant = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be a real date and time, e.g. 2027-01-31T12:00:00Z") from None
+    return instant.astimezone(UTC)
+
+
+Instant = Annotated[
+    datetime,
+    BeforeValidator(_rfc3339_instant),
+    WithJsonSchema({"type": "string", "format": "date-time", "example": "2027-01-31T12:00:00Z"}),
+]
+
+
+def _scopes(value: object) -> frozenset[Scope]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("must be an array of scope names")
+    if not value:
+        raise ValueError("must name at least one scope")
+    try:
+        return with_implied(value)
+    except UnknownScope as error:
+        raise ValueError(str(error)) from None
+
+
+Scopes = Annotated[
+    frozenset[Scope],
+    BeforeValidator(_scopes),
+    WithJsonSchema(
+        {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "enum": [scope.value for scope in Scope]},
+            "description": "What the key may do; `X:write` implies `X:read`. Absent: everything.",
+        }
+    ),
+]
+ProjectIdField = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,60}$")]
+GracePeriod = Annotated[
+    int, BeforeValidator(_whole_number), Field(ge=0, le=604_800, description="Seconds.")
+]
+
+
+def _omitted_when_none(value: object) -> bool:
+    return value is None
+
+
 class ApiKeyCreateRequest(Request):
     key_name: KeyName
+    expires_at: Instant | None = None
+    scopes: Scopes | None = None
+    project_id: ProjectIdField | None = None
 
 
-class ApiKeyCreated(BaseModel):
+class ApiKeyRotateRequest(Request):
+    grace_period_seconds: GracePeriod = 0
+
+
+class KeyAccessFields(BaseModel):
+    """What every key object says about what the key may do."""
+
+    expires_at: Timestamp | None = Field(description="When the key stops working; null: never.")
+    scopes: list[str] = Field(description="The key's effective scopes, sorted.")
+    project_id: str | None = Field(
+        default=None,
+        exclude_if=_omitted_when_none,
+        description="The one project the key reaches; absent for a key that reaches them all.",
+    )
+
+
+def access_fields(access: Access) -> dict[str, Any]:
+    """KeyAccessFields' values for a key's access."""
+    fields: dict[str, Any] = {
+        "expires_at": access.expires_at,
+        "scopes": sorted_names(access.scopes),
+    }
+    if access.project_id is not None:
+        fields["project_id"] = access.project_id
+    return fields
+
+
+class ApiKeyCreated(KeyAccessFields):
     id: int
     key: str = Field(description="The secret. Shown only in this response; store it safely.")
     name: str
     created_at: Timestamp
     created_by: uuid.UUID
+
+    @classmethod
+    def of(cls, new_key: NewKey, **extra: Any) -> Self:
+        """The create response for a new key (the API's, and ``unique admin``'s JSON)."""
+        return cls(
+            id=new_key.id,
+            key=new_key.secret,
+            name=new_key.name,
+            created_at=new_key.created_at,
+            created_by=new_key.created_by,
+            **access_fields(new_key.access),
+            **extra,
+        )
+
+
+class ApiKeyRotated(ApiKeyCreated):
+    rotated_from: int = Field(description="The id of the key this one replaces.")
 
 
 class KeyCreator(BaseModel):
@@ -121,7 +230,7 @@ class KeyCreator(BaseModel):
     image: str
 
 
-class ApiKeyListItem(BaseModel):
+class ApiKeyListItem(KeyAccessFields):
     id: int
     name: str
     created_at: Timestamp
@@ -130,7 +239,7 @@ class ApiKeyListItem(BaseModel):
     last_used_from_addr: str
 
 
-class ApiKeyRevoked(BaseModel):
+class ApiKeyRevoked(KeyAccessFields):
     id: int
     name: str
     created_at: Timestamp

@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
 
 from unique import keys, metrics
+from unique.auth.access import FULL_ACCESS, Access, Requirement, is_expired, scopes_from_column
 from unique.config import Settings
-from unique.db.reads import Lookup, Reads
+from unique.db.reads import Lookup, Reads, Row
 from unique.db.tables import ApiKey, utcnow
 from unique.last_use import LastUse, LastUseRecorder
 from unique.ratelimit import Counter, Verdict
@@ -26,6 +27,7 @@ class Reason(StrEnum):
     REVOKED = "revoked"
     EXPIRED = "expired"
     THROTTLED = "throttled"
+    INSUFFICIENT_SCOPE = "insufficient_scope"
 
 
 class Limit(StrEnum):
@@ -42,21 +44,24 @@ class Principal:
 
     key_id: int
     owner_id: uuid.UUID
+    access: Access = FULL_ACCESS
 
 
 @dataclass(frozen=True, slots=True)
 class Verification:
     """The outcome for one request.
 
-    ``principal`` is set for a valid key (and for a valid key that is throttled); ``verdict`` is
-    where the caller stands against the limit that throttled it or, for a valid key, against its
-    account's per-minute budget (None when limits are off).
+    ``principal`` is set for a valid key (and for a valid key that is throttled or lacks the
+    route's scope); ``verdict`` is where the caller stands against the limit that throttled it
+    or, for a valid key, against its account's per-minute budget (None when limits are off);
+    ``refusal`` says what an ``insufficient_scope`` key lacks.
     """
 
     reason: Reason
     principal: Principal | None = None
     verdict: Verdict | None = None
     limit: Limit | None = None
+    refusal: str = ""
 
 
 # By the hash alone, so that both databases use its unique index whatever their statistics say
@@ -67,6 +72,8 @@ KEY_BY_HASH = Lookup(
         ApiKey.owner_id,
         ApiKey.revoked_at.is_(None).label("active"),
         ApiKey.expires_at,
+        ApiKey.scopes,
+        ApiKey.project_id,
     ),
     key=ApiKey.token_hash,
 )
@@ -96,9 +103,16 @@ class Verifier:
         """Bring the index of key hashes into memory before the first request needs it."""
         self.reads.warm(KEY_BY_HASH)
 
-    async def verify(self, authorization: str | None, address: str, route: str) -> Verification:
+    async def verify(
+        self,
+        authorization: str | None,
+        address: str,
+        route: str,
+        requirement: Requirement | None = None,
+    ) -> Verification:
         """The verdict on the credential in ``authorization`` (the header's value, if any), sent
-        from ``address`` to ``route`` (the route's template, counted for the burst limit)."""
+        from ``address`` to ``route`` (the route's template, counted for the burst limit), which
+        needs what ``requirement`` says (None: any valid key)."""
         token = bearer_token(authorization)
         if token is None:
             return await self._refuse(Reason.MISSING, address)
@@ -112,12 +126,19 @@ class Verifier:
         if not found.active:
             return await self._refuse(Reason.REVOKED, address)
         now = self.clock()
-        if _expired(found.expires_at, now):
+        if is_expired(found.expires_at, now):
             return await self._refuse(Reason.EXPIRED, address)
-        principal = Principal(key_id=found.id, owner_id=found.owner_id)
-        # Noted before the account's limits: a throttled request still used the key.
+        principal = Principal(found.id, found.owner_id, _access(found))
+        # Noted before the account's limits: a throttled or refused request still used the key.
         self.last_use.note(principal.key_id, LastUse(at=now, address=address))
-        return await self._within_account_limits(principal, route)
+        verification = await self._within_account_limits(principal, route)
+        if verification.reason is Reason.VALID and requirement is not None:
+            refusal = principal.access.refusal(requirement)
+            if refusal:
+                verification = Verification(
+                    Reason.INSUFFICIENT_SCOPE, principal, verification.verdict, refusal=refusal
+                )
+        return _counted(verification)
 
     async def _refuse(self, reason: Reason, address: str) -> Verification:
         """A failure; past the address's allowance of failures, a throttled one, so that guessing
@@ -132,15 +153,15 @@ class Verifier:
     async def _within_account_limits(self, principal: Principal, route: str) -> Verification:
         """Per account: a per-second burst per route, then a per-minute budget."""
         if self.limits is None:
-            return _counted(Verification(Reason.VALID, principal))
+            return Verification(Reason.VALID, principal)
         owner = principal.owner_id
         burst = await self.limits.hit(f"burst:{owner}:{route}", self.settings.rate_limit_burst, 1)
         if burst is not None and not burst.allowed:
-            return _counted(Verification(Reason.THROTTLED, principal, burst, Limit.BURST))
+            return Verification(Reason.THROTTLED, principal, burst, Limit.BURST)
         minute = await self.limits.hit(f"minute:{owner}", self.settings.rate_limit_per_minute, 60)
         if minute is not None and not minute.allowed:
-            return _counted(Verification(Reason.THROTTLED, principal, minute, Limit.PER_MINUTE))
-        return _counted(Verification(Reason.VALID, principal, minute))
+            return Verification(Reason.THROTTLED, principal, minute, Limit.PER_MINUTE)
+        return Verification(Reason.VALID, principal, minute)
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -153,13 +174,12 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
-def _expired(expires_at: datetime | None, now: datetime) -> bool:
-    if expires_at is None:
-        return False
-    if expires_at.tzinfo is None:
-        # Only PostgreSQL's ±infinity, set by hand, arrives naive (as datetime.max or .min).
-        expires_at = expires_at.replace(tzinfo=UTC)
-    return expires_at <= now
+def _access(found: Row) -> Access:
+    """What the found key may do; the one shared value for a full-access key (the common case)
+    that never expires, so that the hot path allocates nothing for it."""
+    if found.scopes is None and found.project_id is None and found.expires_at is None:
+        return FULL_ACCESS
+    return Access(scopes_from_column(found.scopes), found.project_id, found.expires_at)
 
 
 def _counted(verification: Verification) -> Verification:

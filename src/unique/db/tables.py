@@ -108,6 +108,10 @@ class ApiKey(Base):
     revoked_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     project_id: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    # Space-separated scope names; NULL is full access (unique.auth.access.stored_scopes).
+    scopes: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    # The key that replaced this one; a key is rotated once.
+    rotated_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Project(Base):

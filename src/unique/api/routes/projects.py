@@ -10,6 +10,8 @@ from fastapi import Path, Query, Response
 from unique import accounts, projects
 from unique.api.deps import ERROR_RESPONSES, CurrentCaller, authenticated_router
 from unique.api.direct import call_directly
+from unique.api.guard import Caller
+from unique.api.requirements import requires
 from unique.api.schemas import (
     NO_CONTROLS_PATTERN,
     ProjectCreateRequest,
@@ -20,8 +22,10 @@ from unique.api.schemas import (
     ProjectUpdateRequest,
     json_response,
 )
+from unique.auth.access import Scope
 from unique.db.reads import Row
 from unique.db.tables import Project
+from unique.errors import NotFound
 from unique.web.formats import CANONICAL_INTEGER
 from unique.web.requests import CurrentRuntime, Database
 
@@ -81,6 +85,7 @@ def _detail(project: Project, proxy_domain: str) -> ProjectDetail:
     response_model=ProjectsPage,
     response_model_exclude_none=True,
 )
+@requires(Scope.PROJECTS_READ, within_one_project=True)
 @call_directly
 async def list_projects(
     caller: CurrentCaller,
@@ -99,7 +104,12 @@ async def list_projects(
 ) -> Response:
     """Your projects, newest first, a page at a time (repeat `search` and `limit` with `cursor`)."""
     page = await projects.list_projects(
-        runtime.reads, caller.principal.owner_id, limit=limit, cursor=cursor, search=search
+        runtime.reads,
+        caller.principal.owner_id,
+        limit=limit,
+        cursor=cursor,
+        search=search,
+        only_project=caller.principal.access.project_id,
     )
     domain = runtime.settings.proxy_domain
     # Written straight from the rows, in ProjectsPage's shape: the API's busiest route skips a
@@ -117,6 +127,7 @@ async def list_projects(
     summary="Create a project",
     responses={422: ERROR_RESPONSES[400] | {"description": "The account's project limit."}},
 )
+@requires(Scope.PROJECTS_WRITE)
 async def create_project(
     body: ProjectCreateRequest, caller: CurrentCaller, session: Database, runtime: CurrentRuntime
 ) -> ProjectResponse:
@@ -136,15 +147,26 @@ async def create_project(
     return ProjectResponse(project=_detail(project, runtime.settings.proxy_domain))
 
 
+def _within_reach(caller: Caller, project_id: str) -> None:
+    """A key limited to one project sees no other: another id is as unknown as another
+    account's."""
+    reach = caller.principal.access.project_id
+    if reach is not None and reach != project_id:
+        raise NotFound(f"project {project_id} not found")
+
+
 @router.get("/{project_id}", operation_id="getProject", summary="Get a project")
+@requires(Scope.PROJECTS_READ, within_one_project=True)
 async def get_project(
     project_id: ProjectId, caller: CurrentCaller, session: Database, runtime: CurrentRuntime
 ) -> ProjectResponse:
+    _within_reach(caller, project_id)
     project = await projects.get_project(session, caller.principal.owner_id, project_id)
     return ProjectResponse(project=_detail(project, runtime.settings.proxy_domain))
 
 
 @router.patch("/{project_id}", operation_id="updateProject", summary="Rename a project")
+@requires(Scope.PROJECTS_WRITE, within_one_project=True)
 async def update_project(
     project_id: ProjectId,
     body: ProjectUpdateRequest,
@@ -152,6 +174,7 @@ async def update_project(
     session: Database,
     runtime: CurrentRuntime,
 ) -> ProjectUpdated:
+    _within_reach(caller, project_id)
     owner_id = caller.principal.owner_id
     if body.project.name is None:
         project = await projects.get_project(session, owner_id, project_id)
@@ -168,6 +191,7 @@ async def update_project(
 
 
 @router.delete("/{project_id}", operation_id="deleteProject", summary="Delete a project")
+@requires(Scope.PROJECTS_WRITE)
 async def delete_project(
     project_id: ProjectId, caller: CurrentCaller, session: Database, runtime: CurrentRuntime
 ) -> ProjectResponse:

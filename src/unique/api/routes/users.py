@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from unique import accounts
 from unique.api.deps import CurrentCaller, authenticated_router
+from unique.api.requirements import requires
 from unique.api.schemas import CurrentUser
+from unique.auth.access import Scope
 from unique.web.requests import CurrentRuntime
 
 router = authenticated_router("/users", "Users")
 
 
 @router.get("/me", operation_id="getCurrentUserInfo", summary="The current user")
+@requires(Scope.ACCOUNT_READ, within_one_project=True)
 async def current_user(caller: CurrentCaller, runtime: CurrentRuntime) -> CurrentUser:
     user = await accounts.profile(runtime.reads, caller.principal.owner_id)
     assert user is not None, "a key always belongs to an existing user"
