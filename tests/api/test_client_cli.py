@@ -14,10 +14,14 @@ What is specified here:
 - ``projects list`` pages with --limit/--cursor and follows every page with --all (from
   --cursor, when given);
 - ``api-keys create`` prints the new secret once, with a "cannot be shown again" warning;
+  ``--expires-in``/``--expires-at``, ``--scope``/``--read-only`` and ``--project`` limit the key,
+  ``api-keys list`` shows each key's access and expiry, and ``api-keys rotate`` prints the new
+  secret once while the old key works out its ``--grace`` (a second rotation exits 1, 409);
 - exit codes: 0 success; 1 API error or unreachable server, with one line on stderr naming the
   status and the request id, never a traceback; 2 usage error (no key, bad option);
 - no command ever prints a key it was given: every invocation's stdout and stderr are searched
-  for every key known to the test (the full key and its random part);
+  for every key known to the test (the full key and its random part); nor does the server log
+  one it created;
 - ``unique --help`` and every client subcommand's ``--help`` show an example.
 """
 
@@ -28,11 +32,12 @@ import re
 import stat
 import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +64,7 @@ HELP_COMMANDS = [
     ["api-keys"],
     ["api-keys", "list"],
     ["api-keys", "create"],
+    ["api-keys", "rotate"],
     ["api-keys", "revoke"],
     ["projects"],
     ["projects", "list"],
@@ -81,6 +87,7 @@ class LiveApi:
     base_url: str
     user_id: str
     key: str = field(repr=False)
+    server: ServerProcess | None = field(default=None, repr=False)
 
     def request(self, method: str, path: str, **options: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {options.pop('key', self.key)}"}
@@ -106,7 +113,7 @@ def live(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     user_id, key = bootstrap_user(database_url, email=EMAIL)
     server = ServerProcess(database_url, workdir / "server.log")
     try:
-        yield LiveApi(f"{server.base_url}/api/v2", user_id, key)
+        yield LiveApi(f"{server.base_url}/api/v2", user_id, key, server)
     finally:
         server.stop()
 
@@ -281,7 +288,7 @@ def test_api_keys_create_shows_the_secret_once_and_list_matches_the_api(
     assert "cannot be shown again" in shown
     assert table_name in shown
     created = json_of(as_json.result())
-    assert set(created) == {"id", "key", "name", "created_at", "created_by"}
+    assert set(created) == {"id", "key", "name", "created_at", "created_by", "expires_at", "scopes"}
     assert (created["name"], created["created_by"]) == (json_name, live.user_id)
     assert KEY_PATTERN.fullmatch(created["key"])
     cli.add_secret(table_key)
@@ -491,3 +498,184 @@ def test_auth_with_a_bad_key_exits_1_and_saves_nothing(cli: Cli) -> None:
 
     assert "401" in line and "request id" in line
     assert not cli.config_file.exists()
+
+
+# --- key lifecycle: expiry, scopes, one project, rotation ------------------------------------
+
+READ_SCOPES = sorted(
+    ["account:read", "api_keys:read", "audit_log:read", "organizations:read", "projects:read"]
+)
+
+
+def row_of(table: str, name: str) -> str:
+    """The line of a table (wide enough not to fold) that shows ``name``."""
+    (line,) = [line for line in table.splitlines() if name in line]
+    return line
+
+
+def row_with_id(table: str, key_id: int) -> str:
+    """The line of a table (wide enough not to fold) whose first cell is ``key_id``."""
+    (line,) = [line for line in table.splitlines() if line.split()[:1] == [str(key_id)]]
+    return line
+
+
+def created_through_the_api(live: LiveApi, cli: Cli, name: str, **access: Any) -> Json:
+    response = live.request("POST", "/api_keys", json={"key_name": name, **access})
+    assert response.status_code == 200, response.text
+    created = response.json()
+    cli.add_secret(created["key"])
+    return created
+
+
+def assert_no_secret_in_the_server_log(live: LiveApi, cli: Cli) -> None:
+    assert live.server is not None
+    log = live.server.log()
+    leaked = [secret for secret in cli.secrets if secret in log or secret[4:57] in log]
+    assert not leaked, f"the server log shows {len(leaked)} secret(s)"
+
+
+def test_api_keys_create_limits_a_key_and_list_shows_its_access_and_expiry(
+    cli: Cli, live: LiveApi
+) -> None:
+    reader_name, scoped_name, project_name = (
+        unique_name("cli-reader"),
+        unique_name("cli-scoped"),
+        unique_name("cli-one"),
+    )
+    project = live.request("POST", "/projects", json={"project": {"name": project_name}}).json()
+    project_id = project["project"]["id"]
+    before = datetime.now(UTC)
+    reader_json = cli.submit(
+        *["-o", "json", "api-keys", "create", "--name", reader_name],
+        "--expires-in",
+        "30d",
+        "--read-only",
+    )
+    scoped_table = cli.submit(
+        *["api-keys", "create", "--name", scoped_name, "--expires-at", "2031-01-31T12:00:00Z"],
+        *["--scope", "projects:read", "--scope", "account:read"],
+    )
+    one_project = cli.submit(
+        *["api-keys", "create", "--name", project_name, "--project", project_id, "-o", "yaml"]
+    )
+
+    reader = json_of(reader_json.result())
+    cli.add_secret(reader["key"])
+    after = datetime.now(UTC)
+    assert reader["scopes"] == READ_SCOPES
+    assert "project_id" not in reader
+    expires = datetime.fromisoformat(reader["expires_at"].replace("Z", "+00:00"))
+    month = timedelta(days=30)
+    assert before + month - timedelta(seconds=1) <= expires <= after + month
+    shown = table_of(scoped_table.result())
+    (scoped_key,) = KEY_PATTERN.findall(shown)
+    cli.add_secret(scoped_key)
+    assert "cannot be shown again" in shown
+    assert "Access: account:read, projects:read. Expires: 2031-01-31 12:00 UTC." in shown
+    limited = yaml_of(one_project.result())
+    cli.add_secret(limited["key"])
+    assert limited["project_id"] == project_id
+
+    as_reader = {"UNIQUE_API_KEY": reader["key"]}
+    read = cli.submit("projects", "list", "-o", "json", env=as_reader)
+    write = cli.submit("projects", "create", "--name", unique_name("never"), env=as_reader)
+    listed = cli.submit("api-keys", "list")
+    listed_json = cli.submit("api-keys", "list", "-o", "json")
+
+    assert "projects" in json_of(read.result())
+    line = error_line(write.result())
+    assert "403" in line and "FORBIDDEN" in line and "projects:write" in line
+    assert "request id" in line
+    table = table_of(listed.result())
+    assert "Access" in table and "Expires" in table
+    reader_row = row_of(table, reader_name)
+    assert "Read only" in reader_row and expires.strftime("%Y-%m-%d") in reader_row
+    scoped_row = row_of(table, scoped_name)
+    assert "account:read, projects:read" in scoped_row and "2031-01-31 12:00 UTC" in scoped_row
+    project_row = row_of(table, project_name)
+    assert f"project {project_id}" in project_row and "never" in project_row
+    bootstrap_row = row_of(table, "bootstrap")
+    assert "Full access" in bootstrap_row and "never" in bootstrap_row
+    by_id = {item["id"]: item for item in json_of(listed_json.result())}
+    assert by_id[reader["id"]]["expires_at"] == reader["expires_at"]
+    assert by_id[limited["id"]]["project_id"] == project_id
+
+    for key_id in (reader["id"], limited["id"]):
+        live.request("DELETE", f"/api_keys/{key_id}")
+
+
+def test_api_keys_create_with_a_bad_lifetime_is_a_one_line_usage_error(cli: Cli) -> None:
+    bad_duration = cli.submit("api-keys", "create", "--name", "x", "--expires-in", "30 days")
+    bad_time = cli.submit("api-keys", "create", "--name", "x", "--expires-at", "someday")
+    both = cli.submit(
+        *["api-keys", "create", "--name", "x", "--expires-in", "1d", "--expires-at", "2031-01-31"]
+    )
+    too_soon = cli.submit("api-keys", "create", "--name", "x", "--expires-in", "5s")
+    unknown_scope = cli.submit("api-keys", "create", "--name", "x", "--scope", "projects:delete")
+
+    assert "--expires-in" in error_line(bad_duration.result(), exit_code=2)
+    assert "--expires-at" in error_line(bad_time.result(), exit_code=2)
+    assert "not both" in error_line(both.result(), exit_code=2)
+    for result, field_name in ((too_soon, "expires_at"), (unknown_scope, "scopes")):
+        line = error_line(result.result())
+        assert "400" in line and field_name in line and "request id" in line
+
+
+def test_api_keys_rotate_shows_the_new_key_once_and_the_old_one_works_out_its_grace(
+    cli: Cli, live: LiveApi
+) -> None:
+    name = unique_name("cli-rotated")
+    old = created_through_the_api(live, cli, name, scopes=["projects:read"])
+    spare = created_through_the_api(live, cli, unique_name("cli-spare"))
+    brief = created_through_the_api(live, cli, unique_name("cli-brief"))
+
+    rotated_table = cli.submit("api-keys", "rotate", str(old["id"]), "--grace", "24h")
+    rotated_json = cli.submit("api-keys", "rotate", str(spare["id"]), "-o", "json")
+    rotated_briefly = cli.submit(
+        "api-keys", "rotate", str(brief["id"]), "--grace", "1s", "-o", "yaml"
+    )
+    bad_grace = cli.submit("api-keys", "rotate", str(old["id"]), "--grace", "a day")
+    too_long = cli.submit("api-keys", "rotate", str(old["id"]), "--grace", "8d")
+
+    shown = table_of(rotated_table.result())
+    (new_key,) = KEY_PATTERN.findall(shown)
+    cli.add_secret(new_key)
+    assert "cannot be shown again" in shown
+    assert f"The old key (id {old['id']}) keeps working for 24h." in shown
+    assert "Access: projects:read." in shown
+    replacement = json_of(rotated_json.result())
+    cli.add_secret(replacement["key"])
+    assert set(replacement) == {
+        *("id", "key", "name", "created_at", "created_by", "expires_at", "scopes"),
+        "rotated_from",
+    }
+    assert replacement["rotated_from"] == spare["id"]
+    assert live.request("GET", "/projects", key=spare["key"]).status_code == 401
+    assert live.request("GET", "/projects", key=replacement["key"]).status_code == 200
+    briefly = yaml_of(rotated_briefly.result())
+    cli.add_secret(briefly["key"])
+    assert briefly["rotated_from"] == brief["id"]
+    assert "--grace" in error_line(bad_grace.result(), exit_code=2)
+    line = error_line(too_long.result())
+    assert "400" in line and "grace_period_seconds" in line
+
+    for key in (old["key"], new_key):
+        assert live.request("GET", "/projects", key=key).status_code == 200
+    again = error_line(cli("api-keys", "rotate", str(old["id"])))
+    assert "409" in again and "CONFLICT" in again and "request id" in again
+
+    time.sleep(1.5)  # the briefly rotated key's grace second runs out
+    table = table_of(cli("api-keys", "list"))
+    assert "expired" in row_with_id(table, brief["id"])
+    old_row = row_with_id(table, old["id"])
+    tomorrow = datetime.now(UTC) + timedelta(hours=24)
+    assert "projects:read" in old_row and tomorrow.strftime("%Y-%m-%d") in old_row
+    assert live.request("GET", "/projects", key=brief["key"]).status_code == 401
+
+    listing = live.get("/api_keys")
+    new_id = next(
+        item["id"] for item in listing if item["name"] == name and item["id"] != old["id"]
+    )
+    for key_id in (old["id"], new_id, replacement["id"], briefly["id"]):
+        live.request("DELETE", f"/api_keys/{key_id}")
+    assert_no_secret_in_the_server_log(live, cli)

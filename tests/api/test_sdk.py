@@ -15,9 +15,13 @@ What is specified here:
   projects exactly once; ``first_page()`` sends one request, ``pages()`` yields the pages;
 - retries, against the SDK tests' scripted fake API (clients/python/tests/sdk_support.py) served
   on a real socket in a thread: reads and revocations (idempotent) are retried on 503/429
-  honouring ``Retry-After``; creating, renaming and deleting are never retried;
+  honouring ``Retry-After``; creating (rotating too), renaming and deleting are never retried;
 - secrets: no ``repr`` of a client or a result, and no ``str``/``repr`` of any exception raised
-  here, contains a key (the full key or its random part).
+  here, contains a key (the full key or its random part); nor does the server's log;
+- key lifecycle (API.md): ``api_keys.create`` limits a key (expiry, scopes, read only, one
+  project), a 403 is ``PermissionDeniedError`` naming the scope, ``api_keys.rotate`` returns the
+  new key while the old one works out its grace period, and a second rotation is
+  ``ConflictError``.
 
 The server runs with ``UNIQUE_RATE_LIMITS=off``: creating 1,000 projects in a few seconds is
 beyond the default 700 requests a minute, and rate limiting is not what this module specifies.
@@ -32,7 +36,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 
@@ -61,19 +65,24 @@ from sdk_support import (
     unused_listing,
 )
 from unique.client import (
+    READ_ONLY_SCOPES,
+    SCOPES,
     APIConnectionError,
     ApiKey,
     AsyncClient,
     AuthenticationError,
     BadRequestError,
     Client,
+    ConflictError,
     CreatedApiKey,
     KeyCreator,
     NotFoundError,
+    PermissionDeniedError,
     Project,
     ProjectPage,
     RateLimitError,
     RevokedApiKey,
+    RotatedApiKey,
     ServerError,
     UniqueError,
     User,
@@ -179,6 +188,7 @@ class LiveApi:
     user_id: str
     key: str = field(repr=False)
     secrets: set[str] = field(default_factory=set, repr=False)
+    server: ServerProcess | None = field(default=None, repr=False)
 
     def get(self, path: str, key: str | None = None, **params: Any) -> Json:
         response = httpx.get(
@@ -210,7 +220,12 @@ def live(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     server = ServerProcess(database_url, workdir / "server.log", env={"UNIQUE_RATE_LIMITS": "off"})
     try:
         yield LiveApi(
-            f"{server.base_url}/api/v2", database_url, user_id, key, {key, UNKNOWN_KEY, FAKE_KEY}
+            f"{server.base_url}/api/v2",
+            database_url,
+            user_id,
+            key,
+            {key, UNKNOWN_KEY, FAKE_KEY},
+            server,
         )
     finally:
         server.stop()
@@ -699,3 +714,231 @@ def test_rate_limit_error_carries_retry_after_once_retries_run_out(
     assert (error.status, error.code, error.request_id) == (429, "RATE_LIMITED", "fake-429")
     assert error.retry_after == 7.0
     assert len(fake_api.requests) == 1
+
+
+# --- key lifecycle: expiry, scopes, one project, rotation ------------------------------------
+
+
+def kept(live: LiveApi, created: CreatedApiKey) -> CreatedApiKey:
+    """``created``, its secret added to those no output may show."""
+    live.secrets.add(created.key)
+    return created
+
+
+def revoke_key(key_id: int) -> Operation:
+    return lambda client: client.api_keys.revoke(key_id)
+
+
+def delete_project(project_id: str) -> Operation:
+    return lambda client: client.projects.delete(project_id)
+
+
+def assert_no_secret_in_the_server_log(live: LiveApi) -> None:
+    assert live.server is not None
+    log = live.server.log()
+    leaked = [secret for secret in live.secrets if secret in log or secret[4:57] in log]
+    assert not leaked, f"the server log shows {len(leaked)} secret(s)"
+
+
+def test_an_expiring_read_only_key_reads_but_cannot_write(sdk: Sdk, live: LiveApi) -> None:
+    name = unique_name("sdk-read-only")
+    before = datetime.now(UTC)
+    created = kept(
+        live,
+        sdk(
+            lambda client: client.api_keys.create(
+                name, expires_in=timedelta(days=30), read_only=True
+            )
+        ),
+    )
+    after = datetime.now(UTC)
+
+    assert isinstance(created, CreatedApiKey)
+    assert created.scopes == sorted(READ_ONLY_SCOPES)
+    assert created.read_only and not created.full_access
+    assert created.project_id is None and "project_id" not in created.raw
+    assert created.expires_at is not None
+    assert_utc(created.expires_at)
+    # The server keeps whole seconds of the time it was sent.
+    month = timedelta(days=30)
+    assert before + month - timedelta(seconds=1) <= created.expires_at <= after + month
+    assert not created.expired()
+    assert_reveals_no_secret(created, live.secrets)
+
+    reader = {"api_key": created.key}
+    assert sdk(lambda client: client.users.me(), **reader).id == live.user_id
+    page = sdk(lambda client: client.projects.list(limit=1).first_page(), **reader)
+    assert isinstance(page, ProjectPage)
+    denied = sdk.raises(
+        PermissionDeniedError,
+        lambda client: client.projects.create(name=unique_name("never")),
+        **reader,
+    )
+    assert (denied.status, denied.code, denied.required_scope) == (
+        403,
+        "FORBIDDEN",
+        "projects:write",
+    )
+    assert "projects:write" in denied.message and denied.request_id
+    assert "403" in str(denied) and denied.request_id in str(denied)
+    no_keys = sdk.raises(
+        PermissionDeniedError, lambda client: client.api_keys.create("more"), **reader
+    )
+    assert no_keys.required_scope == "api_keys:write"
+
+    listed = {key.id: key for key in sdk(lambda client: client.api_keys.list())}
+    shown = listed[created.id]
+    assert (shown.expires_at, shown.scopes, shown.project_id) == (
+        created.expires_at,
+        created.scopes,
+        None,
+    )
+    assert listed[1].full_access and listed[1].expires_at is None, "the bootstrap key"
+    sdk(lambda client: client.api_keys.revoke(created.id))
+
+
+def test_a_plain_key_has_full_access_and_never_expires(sdk: Sdk, live: LiveApi) -> None:
+    created = kept(live, sdk(lambda client: client.api_keys.create(unique_name("sdk-plain"))))
+
+    assert (created.expires_at, created.scopes, created.project_id) == (None, list(SCOPES), None)
+    assert created.full_access
+    sdk(lambda client: client.api_keys.revoke(created.id))
+
+
+def test_a_key_for_one_project_reaches_it_alone(sdk: Sdk, live: LiveApi) -> None:
+    mine = sdk(lambda client: client.projects.create(name=unique_name("sdk-one")))
+    other = sdk(lambda client: client.projects.create(name=unique_name("sdk-other")))
+    limited = kept(
+        live,
+        sdk(
+            lambda client: client.api_keys.create(
+                unique_name("sdk-one-project"), scopes=["projects:read"], project_id=mine.id
+            )
+        ),
+    )
+
+    assert (limited.project_id, limited.raw["project_id"]) == (mine.id, mine.id)
+    assert limited.scopes == ["projects:read"]
+    as_limited = {"api_key": limited.key}
+    listed = sdk(lambda client: every_project(client, limit=50), **as_limited)
+    assert [project.id for project in listed] == [mine.id]
+    assert sdk(lambda client: client.projects.get(mine.id), **as_limited) == mine
+    sdk.raises(NotFoundError, lambda client: client.projects.get(other.id), **as_limited)
+    (shown,) = [key for key in sdk(lambda client: client.api_keys.list()) if key.id == limited.id]
+    assert shown.project_id == mine.id
+
+    sdk(lambda client: client.api_keys.revoke(limited.id))
+    for project in (mine, other):
+        sdk(delete_project(project.id))
+
+
+def test_a_key_grants_no_more_than_it_holds(sdk: Sdk, live: LiveApi) -> None:
+    granter = kept(
+        live,
+        sdk(
+            lambda client: client.api_keys.create(
+                unique_name("sdk-granter"), scopes=["api_keys:write", "projects:read"]
+            )
+        ),
+    )
+    as_granter = {"api_key": granter.key}
+
+    wider = sdk.raises(
+        PermissionDeniedError,
+        lambda client: client.api_keys.create("wider", scopes=["projects:write"]),
+        **as_granter,
+    )
+    narrower = kept(
+        live,
+        sdk(
+            lambda client: client.api_keys.create("narrower", scopes=["projects:read"]),
+            **as_granter,
+        ),
+    )
+
+    assert (wider.status, wider.code) == (403, "FORBIDDEN")
+    assert narrower.scopes == ["projects:read"]
+    for key in (narrower, granter):
+        sdk(revoke_key(key.id))
+
+
+def test_bad_lifetimes_scopes_and_grace_periods_raise_bad_request_naming_the_field(
+    sdk: Sdk,
+) -> None:
+    unknown_scope = sdk.raises(
+        BadRequestError, lambda client: client.api_keys.create("x", scopes=["projects:delete"])
+    )
+    too_soon = sdk.raises(
+        BadRequestError,
+        lambda client: client.api_keys.create("x", expires_in=timedelta(seconds=5)),
+    )
+    too_long_grace = sdk.raises(
+        BadRequestError,
+        lambda client: client.api_keys.rotate(1, grace_period=timedelta(days=8)),
+    )
+
+    assert "scopes" in unknown_scope.message
+    assert "expires_at" in too_soon.message
+    assert "grace_period_seconds" in too_long_grace.message
+    for error in (unknown_scope, too_soon, too_long_grace):
+        assert error.status == 400 and error.request_id
+
+
+def test_rotating_with_a_grace_period_keeps_both_keys_working_and_rotating_again_conflicts(
+    sdk: Sdk, live: LiveApi
+) -> None:
+    name = unique_name("sdk-rotated")
+    old = kept(
+        live,
+        sdk(
+            lambda client: client.api_keys.create(
+                name, expires_in=timedelta(days=30), scopes=["projects:read"]
+            )
+        ),
+    )
+    started = datetime.now(UTC)
+
+    new = sdk(lambda client: client.api_keys.rotate(old.id, grace_period=timedelta(hours=1)))
+    live.secrets.add(new.key)
+
+    assert isinstance(new, RotatedApiKey)
+    assert (new.rotated_from, new.raw["rotated_from"]) == (old.id, old.id)
+    assert new.id != old.id and new.key != old.key
+    assert KEY_FORMAT.match(new.key)
+    assert (new.name, new.scopes, new.project_id) == (name, ["projects:read"], None)
+    assert old.expires_at is not None and new.expires_at is not None
+    # The same lifetime length, from the rotation on.
+    lifetime, renewed = old.expires_at - old.created_at, new.expires_at - new.created_at
+    assert abs((renewed - lifetime).total_seconds()) <= 2
+    assert_reveals_no_secret(new, live.secrets)
+
+    for key in (old.key, new.key):
+        page = sdk(lambda client: client.projects.list(limit=1).first_page(), api_key=key)
+        assert isinstance(page, ProjectPage)
+    listed = {key.id: key for key in sdk(lambda client: client.api_keys.list())}
+    grace_end = listed[old.id].expires_at
+    assert grace_end is not None
+    hour = timedelta(hours=1)
+    assert started + hour - timedelta(seconds=2) <= grace_end <= datetime.now(UTC) + hour
+    assert listed[new.id].expires_at == new.expires_at
+
+    again = sdk.raises(ConflictError, lambda client: client.api_keys.rotate(old.id))
+    assert (again.status, again.code) == (409, "CONFLICT")
+    assert again.request_id and str(old.id) in again.message
+
+    # Without a grace period the old key stops at once, and a revoked key is not rotated.
+    newest = sdk(lambda client: client.api_keys.rotate(new.id))
+    live.secrets.add(newest.key)
+    assert newest.rotated_from == new.id
+    sdk.raises(
+        AuthenticationError,
+        lambda client: client.projects.list(limit=1).first_page(),
+        api_key=new.key,
+    )
+    sdk.raises(ConflictError, lambda client: client.api_keys.rotate(new.id))
+    still = sdk(lambda client: client.projects.list(limit=1).first_page(), api_key=old.key)
+    assert isinstance(still, ProjectPage), "the first key is still in its grace period"
+
+    for key_id in (old.id, newest.id):
+        sdk(revoke_key(key_id))
+    assert_no_secret_in_the_server_log(live)

@@ -48,7 +48,20 @@ USER_JSON = {
     "projects_limit": 10_000,
     "plan": "self-hosted",
 }
-KEY_FIELDS = {"id": 42, "name": "ci", "created_at": STAMP}
+ALL_SCOPES = [
+    "account:read",
+    "api_keys:read",
+    "api_keys:write",
+    "audit_log:read",
+    "organizations:read",
+    "organizations:write",
+    "projects:read",
+    "projects:write",
+]
+READ_SCOPES = [scope for scope in ALL_SCOPES if scope.endswith(":read")]
+LATER = "2031-01-31T12:00:00Z"
+# A key with full access that never expires: no project_id (absent, never null).
+KEY_FIELDS = {"id": 42, "name": "ci", "created_at": STAMP, "expires_at": None, "scopes": ALL_SCOPES}
 LISTED_KEY_JSON = {
     **KEY_FIELDS,
     "created_by": {"id": USER_ID, "name": "Sam Smith", "image": ""},
@@ -63,6 +76,15 @@ REVOKED_KEY_JSON = {
     "revoked": True,
 }
 CREATED_KEY_JSON = {**KEY_FIELDS, "created_by": USER_ID, "key": FAKE_KEY}
+# A read-only key limited to one project, expiring, as it replaces key 41.
+ROTATED_KEY_JSON = {
+    **CREATED_KEY_JSON,
+    "id": 43,
+    "expires_at": LATER,
+    "scopes": READ_SCOPES,
+    "project_id": "misty-lake-12345678",
+    "rotated_from": 41,
+}
 
 
 def project_json(number: int) -> Json:
@@ -271,13 +293,19 @@ IDEMPOTENT = {
         ok({"project": PROJECT_JSON}),
     ),
 }
-# Creating, renaming and deleting: never sent twice.
+# Creating (rotating creates a key), renaming and deleting: never sent twice.
 NOT_IDEMPOTENT = {
     "api_keys.create": Route(
         lambda client: client.api_keys.create("ci"),
         "POST",
         "/api/v2/api_keys",
         ok(CREATED_KEY_JSON),
+    ),
+    "api_keys.rotate": Route(
+        lambda client: client.api_keys.rotate(41),
+        "POST",
+        "/api/v2/api_keys/41/rotate",
+        ok(ROTATED_KEY_JSON),
     ),
     "projects.create": Route(
         lambda client: client.projects.create(name="misty"),

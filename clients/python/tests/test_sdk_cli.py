@@ -20,7 +20,11 @@ from sdk_support import (
     BASE_URL,
     CREATED_KEY_JSON,
     FAKE_KEY,
+    LATER,
     LISTED_KEY_JSON,
+    READ_SCOPES,
+    ROTATED_KEY_JSON,
+    STAMP,
     USER_JSON,
     FakeApi,
     Reply,
@@ -152,10 +156,142 @@ def test_auth_saves_the_key_for_its_host_only(fake_api: FakeApi) -> None:
 
 def test_every_command_help_shows_an_example_naming_uniquectl() -> None:
     commands = [[], ["me"], ["auth"], ["api-keys"], ["projects"]]
-    commands += [["api-keys", name] for name in ("list", "create", "revoke")]
+    commands += [["api-keys", name] for name in ("list", "create", "rotate", "revoke")]
     commands += [["projects", name] for name in ("list", "create", "get", "update", "delete")]
 
     for command in commands:
         result = uniquectl(*command, "--help")
         assert result.exit_code == 0, (command, result.output)
         assert "Example" in result.stdout and "uniquectl " in result.stdout, command
+
+
+def test_api_keys_create_sends_the_limits_given_and_shows_them(fake_api: FakeApi) -> None:
+    fake_api.script = [ok({**CREATED_KEY_JSON, "scopes": READ_SCOPES, "expires_at": LATER})] * 2
+
+    read_only = uniquectl(
+        *["api-keys", "create", "--name", "dash", "--read-only", "--expires-at", "2031-01-31"],
+        *["--api-key", FAKE_KEY],
+    )
+    scoped = uniquectl(
+        *["api-keys", "create", "--name", "deploy", "--expires-in", "90m", "--project", "p-1"],
+        *["--scope", "projects:write,api_keys:read", "--scope", "account:read"],
+        *["--api-key", FAKE_KEY, "-o", "json"],
+    )
+
+    assert read_only.exit_code == 0, read_only.output
+    assert read_only.stdout.count(FAKE_KEY) == 1
+    assert "Access: Read only. Expires: 2031-01-31 12:00 UTC." in read_only.stdout
+    assert scoped.exit_code == 0, scoped.output
+    assert json.loads(scoped.stdout) == {
+        **CREATED_KEY_JSON,
+        "scopes": READ_SCOPES,
+        "expires_at": LATER,
+    }
+    first, second = fake_api.bodies()
+    assert first == {
+        "key_name": "dash",
+        "expires_at": "2031-01-31T00:00:00Z",
+        "scopes": READ_SCOPES,
+    }
+    assert set(second) == {"key_name", "expires_at", "scopes", "project_id"}
+    assert second["scopes"] == ["projects:write", "api_keys:read", "account:read"]
+    assert second["project_id"] == "p-1"
+    assert second["expires_at"].endswith("Z")
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--expires-in", "30 days"], "--expires-in: '30 days' is not a duration"),
+        (["--expires-in", "1y"], "--expires-in: '1y' is not a duration"),
+        (["--expires-in", "0d"], "--expires-in: the duration must be more than zero"),
+        (["--expires-at", "next week"], "--expires-at: 'next week' is not a date or time"),
+        (["--expires-in", "1d", "--expires-at", "2031-01-31"], "not both"),
+        (["--read-only", "--scope", "projects:read"], "not both"),
+    ],
+)
+def test_a_bad_lifetime_or_contradictory_options_are_a_one_line_usage_error(
+    fake_api: FakeApi, args: list[str], complaint: str
+) -> None:
+    result = uniquectl("api-keys", "create", "--name", "ci", *args, "--api-key", FAKE_KEY)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: ") and complaint in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert fake_api.requests == []
+
+
+def test_api_keys_rotate_shows_the_new_key_once_in_every_format(fake_api: FakeApi) -> None:
+    fake_api.script = [ok(ROTATED_KEY_JSON)] * 3
+
+    as_table = uniquectl("api-keys", "rotate", "41", "--grace", "24h", "--api-key", FAKE_KEY)
+    as_json = uniquectl("api-keys", "rotate", "41", "-o", "json", "--api-key", FAKE_KEY)
+    as_yaml = uniquectl("api-keys", "rotate", "41", "-o", "yaml", "--api-key", FAKE_KEY)
+
+    assert as_table.exit_code == 0, as_table.output
+    assert as_table.stdout.count(FAKE_KEY) == 1
+    assert "cannot be shown again" in as_table.stdout
+    assert "new id 43" in as_table.stdout
+    assert "The old key (id 41) keeps working for 24h." in as_table.stdout
+    assert json.loads(as_json.stdout) == ROTATED_KEY_JSON
+    assert yaml.safe_load(as_yaml.stdout) == ROTATED_KEY_JSON
+    assert fake_api.sent == [("POST", "/api/v2/api_keys/41/rotate")] * 3
+    assert fake_api.bodies() == [{"grace_period_seconds": 86_400}, None, None]
+
+
+def test_api_keys_rotate_with_a_bad_grace_is_a_usage_error(fake_api: FakeApi) -> None:
+    result = uniquectl("api-keys", "rotate", "41", "--grace", "soon", "--api-key", FAKE_KEY)
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --grace: 'soon' is not a duration; use a whole number and a unit "
+        "(s, m, h, d or w), e.g. 90m, 24h, 30d, 2w\n"
+    )
+    assert fake_api.requests == []
+
+
+def test_a_conflict_or_a_missing_scope_is_one_line_and_exit_1(fake_api: FakeApi) -> None:
+    fake_api.script = [
+        Reply(409, {"code": "CONFLICT", "message": "Already rotated.", "request_id": "r-1"}),
+        Reply(403, {"code": "FORBIDDEN", "message": "Lacks a scope.", "request_id": "r-2"}),
+    ]
+
+    again = uniquectl("api-keys", "rotate", "41", "--api-key", FAKE_KEY)
+    denied = uniquectl("projects", "create", "--api-key", FAKE_KEY)
+
+    assert (again.exit_code, again.stdout) == (1, "")
+    assert again.stderr == "error: 409 CONFLICT Already rotated. (request id r-1)\n"
+    assert (denied.exit_code, denied.stdout) == (1, "")
+    assert denied.stderr == "error: 403 FORBIDDEN Lacks a scope. (request id r-2)\n"
+
+
+def test_api_keys_list_shows_access_and_expiry(fake_api: FakeApi) -> None:
+    listed = [
+        LISTED_KEY_JSON,
+        {**LISTED_KEY_JSON, "id": 7, "name": "dash", "scopes": READ_SCOPES, "expires_at": LATER},
+        {
+            **LISTED_KEY_JSON,
+            "id": 8,
+            "name": "old",
+            "scopes": ["projects:read"],
+            "expires_at": STAMP,
+        },
+        {**LISTED_KEY_JSON, "id": 9, "name": "one", "project_id": "misty-lake-12345678"},
+    ]
+    fake_api.script = [ok(listed)]
+
+    result = CliRunner().invoke(
+        app,
+        ["api-keys", "list", "--api-key", FAKE_KEY],
+        prog_name="uniquectl",
+        env={"COLUMNS": "200"},
+    )
+
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.split()[:1]}
+    assert "Access" in result.stdout and "Expires" in result.stdout
+    assert "Full access" in rows["42"] and "never" in rows["42"]
+    assert "Read only" in rows["7"] and "2031-01-31 12:00 UTC" in rows["7"]
+    assert "projects:read" in rows["8"] and "expired" in rows["8"]
+    assert "project misty-lake-12345678" in rows["9"] and "Full access" not in rows["9"]

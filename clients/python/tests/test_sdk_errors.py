@@ -11,7 +11,9 @@ from unique.client import (
     APIConnectionError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     ServerError,
     UniqueError,
@@ -25,9 +27,10 @@ ERROR_BODY = {"code": "X", "message": "It went wrong.", "request_id": "req-123"}
     [
         (400, BadRequestError),
         (401, AuthenticationError),
-        (403, UniqueError),
+        (403, PermissionDeniedError),
         (404, NotFoundError),
-        (409, UniqueError),
+        (409, ConflictError),
+        (422, UniqueError),
         (429, RateLimitError),
         (500, ServerError),
         (502, ServerError),
@@ -52,6 +55,30 @@ def test_each_status_raises_its_exception_with_the_body_details(
     )
     assert str(error) == f"{status} X It went wrong. (request id req-123)"
     assert not reveals(error, FAKE_KEY)
+
+
+def test_a_403_names_the_scope_the_key_lacks_from_the_challenge(
+    sdk: Sdk, fake_api: FakeApi
+) -> None:
+    challenge = 'Bearer realm="unique", error="insufficient_scope", scope="projects:write"'
+    body = {
+        "code": "FORBIDDEN",
+        "message": "This API key lacks the scope projects:write.",
+        "request_id": "req-403",
+    }
+    fake_api.script = [Reply(403, body, {"WWW-Authenticate": challenge}), Reply(403, body)]
+
+    with pytest.raises(PermissionDeniedError) as lacking:
+        sdk(lambda client: client.projects.create(name="x"))
+    with pytest.raises(PermissionDeniedError) as unnamed:
+        sdk(lambda client: client.projects.create(name="x"))
+
+    assert lacking.value.required_scope == "projects:write"
+    assert str(lacking.value) == (
+        "403 FORBIDDEN This API key lacks the scope projects:write. (request id req-403)"
+    )
+    assert unnamed.value.required_scope is None
+    assert len(fake_api.requests) == 2, "a 403 is never retried"
 
 
 def test_the_request_id_comes_from_the_header_when_the_body_has_none(

@@ -3,17 +3,24 @@ returns, with ``Client`` and with ``AsyncClient`` alike."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import inspect
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 import unique.client
 from sdk_support import (
+    ALL_SCOPES,
     BASE_URL,
     CREATED_KEY_JSON,
     FAKE_KEY,
     LISTED_KEY_JSON,
     PROJECT_JSON,
+    READ_SCOPES,
     REVOKED_KEY_JSON,
+    ROTATED_KEY_JSON,
     USER_ID,
     USER_JSON,
     FakeApi,
@@ -22,6 +29,8 @@ from sdk_support import (
     reveals,
 )
 from unique.client import (
+    READ_ONLY_SCOPES,
+    SCOPES,
     ApiKey,
     AsyncClient,
     Client,
@@ -29,6 +38,7 @@ from unique.client import (
     KeyCreator,
     Project,
     RevokedApiKey,
+    RotatedApiKey,
     User,
 )
 
@@ -88,6 +98,142 @@ def test_api_keys_create_list_and_revoke_send_their_requests_and_return_typed_ke
     assert revoked.revoked is True
     assert revoked.last_used_at == CREATED
     assert revoked.last_used_from_addr == "192.0.2.21"
+    for record in (created, key, revoked):
+        assert (record.expires_at, record.scopes, record.project_id) == (None, ALL_SCOPES, None)
+        assert record.full_access and not record.read_only and not record.expired()
+
+
+def test_a_limited_key_sends_only_the_fields_given(sdk: Sdk, fake_api: FakeApi) -> None:
+    fake_api.script = [ok(CREATED_KEY_JSON)] * 3
+    in_paris = timezone(timedelta(hours=2))
+
+    sdk(
+        lambda client: _in_turn(
+            client,
+            lambda: client.api_keys.create(
+                "deploy",
+                expires_at=datetime(2031, 1, 31, 14, 0, tzinfo=in_paris),
+                scopes=(scope for scope in ["projects:write", "api_keys:read"]),
+                project_id="misty-lake-12345678",
+            ),
+            lambda: client.api_keys.create("dashboards", read_only=True),
+            lambda: client.api_keys.create(
+                "precise", expires_at=datetime(2031, 1, 31, 12, 0, 0, 250_000, tzinfo=UTC)
+            ),
+        )
+    )
+
+    assert fake_api.sent == [("POST", "/api/v2/api_keys")] * 3
+    assert fake_api.bodies() == [
+        {
+            "key_name": "deploy",
+            "expires_at": "2031-01-31T12:00:00Z",
+            "scopes": ["projects:write", "api_keys:read"],
+            "project_id": "misty-lake-12345678",
+        },
+        {"key_name": "dashboards", "scopes": list(READ_ONLY_SCOPES)},
+        {"key_name": "precise", "expires_at": "2031-01-31T12:00:00.250000Z"},
+    ]
+    assert list(READ_ONLY_SCOPES) == READ_SCOPES
+    assert list(SCOPES) == ALL_SCOPES
+
+
+def test_expires_in_is_sent_as_the_time_that_far_from_now(sdk: Sdk, fake_api: FakeApi) -> None:
+    fake_api.script = [ok(CREATED_KEY_JSON)]
+
+    before = datetime.now(UTC)
+    sdk(lambda client: client.api_keys.create("ci", expires_in=timedelta(days=30)))
+    after = datetime.now(UTC)
+
+    (body,) = fake_api.bodies()
+    assert set(body) == {"key_name", "expires_at"}
+    assert body["expires_at"].endswith("Z")
+    sent = datetime.fromisoformat(body["expires_at"])
+    assert before + timedelta(days=30) <= sent <= after + timedelta(days=30)
+
+
+@pytest.mark.parametrize(
+    ("options", "complaint"),
+    [
+        (
+            {"expires_at": datetime(2031, 1, 1, tzinfo=UTC), "expires_in": timedelta(days=1)},
+            "not both",
+        ),
+        ({"read_only": True, "scopes": ["projects:read"]}, "not both"),
+        ({"expires_at": datetime(2031, 1, 1)}, "aware"),
+        ({"expires_in": timedelta(0)}, "positive"),
+        ({"expires_in": timedelta(minutes=-5)}, "positive"),
+        ({"scopes": "projects:read"}, "not one string"),
+    ],
+    ids=["both ends", "scopes and read only", "naive time", "zero", "negative", "a string"],
+)
+def test_contradictory_create_arguments_raise_before_anything_is_sent(
+    sdk: Sdk, fake_api: FakeApi, options: dict[str, Any], complaint: str
+) -> None:
+    with pytest.raises((ValueError, TypeError), match=complaint):
+        sdk(lambda client: client.api_keys.create("ci", **options))
+
+    assert fake_api.requests == []
+
+
+def test_a_listed_key_shows_its_expiry_scopes_and_project(sdk: Sdk, fake_api: FakeApi) -> None:
+    limited = {
+        **LISTED_KEY_JSON,
+        "expires_at": "2020-01-01T00:00:00Z",
+        "scopes": ["projects:read"],
+        "project_id": "misty-lake-12345678",
+    }
+    older_server = {
+        name: value
+        for name, value in LISTED_KEY_JSON.items()
+        if name not in ("expires_at", "scopes")
+    }
+    fake_api.script = [ok([limited, older_server])]
+
+    key, old = sdk(lambda client: client.api_keys.list())
+
+    assert key.expires_at == datetime(2020, 1, 1, tzinfo=UTC)
+    assert (key.scopes, key.project_id) == (["projects:read"], "misty-lake-12345678")
+    assert key.read_only and not key.full_access
+    assert key.expired() and not key.expired(datetime(2019, 12, 31, tzinfo=UTC))
+    assert key.raw == limited
+    # A server from before scopes and expiry: its keys have full access and never expire.
+    assert (old.expires_at, old.scopes, old.project_id) == (None, ALL_SCOPES, None)
+    assert old.full_access
+
+
+def test_rotate_posts_to_the_key_with_the_grace_period_in_seconds_and_returns_the_new_key(
+    sdk: Sdk, fake_api: FakeApi
+) -> None:
+    fake_api.script = [ok(ROTATED_KEY_JSON), ok(ROTATED_KEY_JSON)]
+
+    at_once, graceful = sdk(
+        lambda client: _in_turn(
+            client,
+            lambda: client.api_keys.rotate(41),
+            lambda: client.api_keys.rotate(41, grace_period=timedelta(hours=24)),
+        )
+    )
+
+    assert fake_api.sent == [("POST", "/api/v2/api_keys/41/rotate")] * 2
+    assert fake_api.bodies() == [None, {"grace_period_seconds": 86_400}]
+    for rotated in (at_once, graceful):
+        assert isinstance(rotated, RotatedApiKey)
+        assert isinstance(rotated, CreatedApiKey), "a rotated key is a created one, and more"
+        assert (rotated.id, rotated.rotated_from, rotated.key) == (43, 41, FAKE_KEY)
+        assert rotated.expires_at == datetime(2031, 1, 31, 12, tzinfo=UTC)
+        assert (rotated.scopes, rotated.project_id) == (READ_SCOPES, "misty-lake-12345678")
+        assert rotated.raw == ROTATED_KEY_JSON
+        assert not reveals(rotated, FAKE_KEY)
+
+
+def test_a_grace_period_in_part_seconds_raises_before_anything_is_sent(
+    sdk: Sdk, fake_api: FakeApi
+) -> None:
+    with pytest.raises(ValueError, match="whole number of seconds"):
+        sdk(lambda client: client.api_keys.rotate(41, grace_period=timedelta(seconds=1.5)))
+
+    assert fake_api.requests == []
 
 
 def test_projects_create_get_update_and_delete_send_their_requests(
@@ -190,9 +336,15 @@ def test_the_package_exports_what_its_all_names() -> None:
     exported = {name for name in dir(unique.client) if not name.startswith("_")}
 
     assert set(unique.client.__all__) <= exported
-    assert {"Client", "AsyncClient", "UniqueError", "APIConnectionError"} <= set(
-        unique.client.__all__
-    )
+    assert {
+        "Client",
+        "AsyncClient",
+        "UniqueError",
+        "APIConnectionError",
+        "PermissionDeniedError",
+        "ConflictError",
+        "RotatedApiKey",
+    } <= set(unique.client.__all__)
 
 
 def _in_turn(client: Client | AsyncClient, *steps: object) -> object:
@@ -205,3 +357,21 @@ def _in_turn(client: Client | AsyncClient, *steps: object) -> object:
 
         return run()
     return [step() for step in calls]
+
+
+@pytest.mark.parametrize("method", ["create", "list", "revoke", "rotate"])
+def test_async_api_keys_take_the_same_arguments_as_sync_ones(method: str) -> None:
+    sync = inspect.signature(getattr(unique.client.ApiKeys, method))
+    asynchronous = inspect.signature(getattr(unique.client.AsyncApiKeys, method))
+
+    assert sync.parameters == asynchronous.parameters
+    assert inspect.iscoroutinefunction(getattr(unique.client.AsyncApiKeys, method))
+
+
+def test_the_sdk_imports_without_the_server_stack() -> None:
+    code = "import sys, unique.client; print(sorted({'fastapi', 'sqlalchemy'} & set(sys.modules)))"
+
+    command = [sys.executable, "-c", code]
+    shown = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+
+    assert shown.stdout.strip() == "[]"

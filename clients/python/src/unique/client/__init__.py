@@ -8,18 +8,32 @@
             print(project.id, project.name)
 
 A client has three resources, ``api_keys``, ``projects`` and ``users``, whose methods return
-typed, frozen records (``ApiKey``, ``CreatedApiKey``, ``RevokedApiKey``, ``Project``, ``User``)
-with aware UTC datetimes and the JSON they came from in ``raw``. ``projects.list`` returns a
-listing that sends nothing until it is used: iterating it follows the cursors page after page,
-``first_page()`` is one request. ``AsyncClient`` has the same surface, with ``await`` and
-``async for``.
+typed, frozen records (``ApiKey``, ``CreatedApiKey``, ``RotatedApiKey``, ``RevokedApiKey``,
+``Project``, ``User``) with aware UTC datetimes and the JSON they came from in ``raw``.
+``projects.list`` returns a listing that sends nothing until it is used: iterating it follows
+the cursors page after page, ``first_page()`` is one request. ``AsyncClient`` has the same
+surface, with ``await`` and ``async for``.
+
+Keys can be limited and replaced::
+
+    ci = unique.api_keys.create(
+        "ci", expires_in=timedelta(days=30), read_only=True, project_id="misty-lake-12345678"
+    )                                           # or expires_at=, scopes=["projects:write"]
+    new = unique.api_keys.rotate(ci.id, grace_period=timedelta(hours=24))
+    print(new.key, new.rotated_from)            # the old key works 24 h more
+
+Every key record carries ``expires_at`` (None: never), ``scopes`` (effective, sorted; ``SCOPES``
+are all of them, ``READ_ONLY_SCOPES`` the ``:read`` ones) and ``project_id`` (None: every
+project), with ``full_access``, ``read_only`` and ``expired()`` to ask about them.
 
 Errors are exceptions carrying ``status``, ``code``, ``message`` and ``request_id``:
 ``UniqueError`` and its subclasses ``BadRequestError`` (400), ``AuthenticationError`` (401),
-``NotFoundError`` (404), ``RateLimitError`` (429), ``ServerError`` (5xx) and
-``APIConnectionError`` (no answer). Reads and revocations (which are idempotent) are retried on
-429, 503 and connection failures, honouring ``Retry-After``; creating, renaming and deleting are
-never retried silently. The key never appears in a ``repr``, a log line or an exception message.
+``PermissionDeniedError`` (403: the key lacks a scope, named in ``required_scope``, or would
+grant more than it holds), ``NotFoundError`` (404), ``ConflictError`` (409: a key already
+rotated, or revoked), ``RateLimitError`` (429), ``ServerError`` (5xx) and ``APIConnectionError``
+(no answer). Reads and revocations (which are idempotent) are retried on 429, 503 and connection
+failures, honouring ``Retry-After``; creating, rotating, renaming and deleting are never retried
+silently. The key never appears in a ``repr``, a log line or an exception message.
 
 Where things are: ``_models`` the records, ``_errors`` the exceptions and how an answer becomes
 one, ``_calls`` every API operation as a ``Call`` (method, path, body, parser, idempotence),
@@ -35,7 +49,9 @@ from unique.client._errors import (
     APIConnectionError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     ServerError,
     UniqueError,
@@ -49,12 +65,15 @@ from unique.client._http import (
 )
 from unique.client._listing import AsyncProjectListing, ProjectListing
 from unique.client._models import (
+    READ_ONLY_SCOPES,
+    SCOPES,
     ApiKey,
     CreatedApiKey,
     KeyCreator,
     Project,
     ProjectPage,
     RevokedApiKey,
+    RotatedApiKey,
     User,
 )
 from unique.client._sync import ApiKeys, Client, Projects, Users
@@ -64,7 +83,9 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "MAX_RETRY_DELAY",
+    "READ_ONLY_SCOPES",
     "RETRYABLE_STATUSES",
+    "SCOPES",
     "APIConnectionError",
     "ApiKey",
     "ApiKeys",
@@ -77,15 +98,18 @@ __all__ = [
     "BadRequestError",
     "Call",
     "Client",
+    "ConflictError",
     "CreatedApiKey",
     "KeyCreator",
     "NotFoundError",
+    "PermissionDeniedError",
     "Project",
     "ProjectListing",
     "ProjectPage",
     "Projects",
     "RateLimitError",
     "RevokedApiKey",
+    "RotatedApiKey",
     "ServerError",
     "UniqueError",
     "User",

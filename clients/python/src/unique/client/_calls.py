@@ -3,18 +3,21 @@ it may be sent again. The clients only send Calls, so sync and async cannot drif
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from unique.client._models import (
+    READ_ONLY_SCOPES,
     ApiKey,
     CreatedApiKey,
     Json,
     Project,
     ProjectPage,
     RevokedApiKey,
+    RotatedApiKey,
     User,
 )
 
@@ -46,8 +49,62 @@ def _list_of_keys(data: Json) -> list[ApiKey]:
     return [ApiKey.from_json(item) for item in data]
 
 
-def create_key(name: str) -> Call[CreatedApiKey]:
-    return Call("POST", "/api_keys", CreatedApiKey.from_json, False, {"key_name": name})
+def rfc3339(moment: datetime) -> str:
+    """``moment`` as the API takes a time: RFC 3339 in UTC (``...Z``). A naive datetime is
+    refused rather than guessed at."""
+    if moment.utcoffset() is None:
+        raise ValueError("expires_at must be an aware datetime, e.g. datetime.now(UTC) + ...")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def create_key(
+    name: str,
+    *,
+    expires_at: datetime | None = None,
+    expires_in: timedelta | None = None,
+    scopes: Iterable[str] | None = None,
+    read_only: bool = False,
+    project_id: str | None = None,
+) -> Call[CreatedApiKey]:
+    """The create request, with only the fields given: a plain create sends ``key_name`` alone.
+
+    ``expires_in`` becomes an ``expires_at`` from the present moment; ``read_only`` is every
+    ``:read`` scope. Contradictory arguments are a ``ValueError``, before anything is sent;
+    values the server refuses (an unknown scope, a time too soon) are its 400.
+    """
+    if expires_at is not None and expires_in is not None:
+        raise ValueError("give expires_at or expires_in, not both")
+    if read_only and scopes is not None:
+        raise ValueError("give scopes or read_only, not both")
+    if expires_in is not None:
+        if expires_in <= timedelta(0):
+            raise ValueError("expires_in must be a positive duration")
+        expires_at = datetime.now(UTC) + expires_in
+    body: dict[str, Any] = {"key_name": name}
+    if expires_at is not None:
+        body["expires_at"] = rfc3339(expires_at)
+    if read_only:
+        body["scopes"] = list(READ_ONLY_SCOPES)
+    elif scopes is not None:
+        if isinstance(scopes, str):
+            raise TypeError("scopes must be an iterable of scope names, not one string")
+        body["scopes"] = list(scopes)
+    if project_id is not None:
+        body["project_id"] = project_id
+    return Call("POST", "/api_keys", CreatedApiKey.from_json, False, body)
+
+
+def rotate_key(key_id: int, grace_period: timedelta | None = None) -> Call[RotatedApiKey]:
+    """Rotating creates a key, so it is never retried: a retry after a lost answer would find
+    the key rotated (409) and the new secret gone with the answer."""
+    body = None
+    if grace_period is not None:
+        seconds = grace_period.total_seconds()
+        if seconds != int(seconds):
+            raise ValueError("grace_period must be a whole number of seconds")
+        body = {"grace_period_seconds": int(seconds)}
+    path = f"/api_keys/{int(key_id)}/rotate"
+    return Call("POST", path, RotatedApiKey.from_json, False, body)
 
 
 def list_keys() -> Call[list[ApiKey]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -40,8 +41,23 @@ class AuthenticationError(UniqueError):
     """401: the key is missing, malformed, unknown, revoked or expired."""
 
 
+class PermissionDeniedError(UniqueError):
+    """403: the key is valid but may not do this: it lacks a scope (``required_scope`` names
+    it, from the ``WWW-Authenticate`` challenge), reaches one project only, or would grant more
+    than it holds."""
+
+    def __init__(self, message: str, *, required_scope: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.required_scope = required_scope
+
+
 class NotFoundError(UniqueError):
     """404: no such route, or no such resource in your account."""
+
+
+class ConflictError(UniqueError):
+    """409: the resource is not in a state that allows this (a key already rotated, or
+    revoked)."""
 
 
 class RateLimitError(UniqueError):
@@ -64,6 +80,7 @@ _ERRORS_BY_STATUS: dict[int, type[UniqueError]] = {
     400: BadRequestError,
     401: AuthenticationError,
     404: NotFoundError,
+    409: ConflictError,
     429: RateLimitError,
 }
 
@@ -74,6 +91,15 @@ def retry_after(response: httpx.Response) -> float | None:
         return max(0.0, float(response.headers["retry-after"]))
     except (KeyError, ValueError):
         return None
+
+
+_SCOPE_CHALLENGE = re.compile(r'\bscope="([^"]*)"')
+
+
+def required_scope(response: httpx.Response) -> str | None:
+    """The scope a 403's ``WWW-Authenticate`` challenge names (RFC 6750 §3.1), if any."""
+    found = _SCOPE_CHALLENGE.search(response.headers.get("www-authenticate", ""))
+    return found.group(1) if found else None
 
 
 def error_from(response: httpx.Response) -> UniqueError:
@@ -97,6 +123,8 @@ def error_from(response: httpx.Response) -> UniqueError:
     message = str(body.get("message") or response.reason_phrase or "request failed")
     if response.status_code == 429:
         return RateLimitError(message, retry_after=retry_after(response), **details)
+    if response.status_code == 403:
+        return PermissionDeniedError(message, required_scope=required_scope(response), **details)
     if response.status_code >= 500:
         return ServerError(message, **details)
     return _ERRORS_BY_STATUS.get(response.status_code, UniqueError)(message, **details)

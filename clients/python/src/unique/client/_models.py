@@ -2,6 +2,10 @@
 
 Times are aware datetimes (the API answers in UTC). ``raw`` is the JSON the record was read from,
 left out of ``repr`` and comparisons; the CLI prints it for ``--output json``.
+
+Every key record says what the key may do: ``expires_at`` (None: never), ``scopes`` (the effective
+list, sorted; every one of ``SCOPES`` for a key with full access) and ``project_id`` (the one
+project it reaches; None: every project of its account).
 """
 
 from __future__ import annotations
@@ -11,10 +15,23 @@ import functools
 import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 Json = Any
+# Every scope a key may hold (API.md, "Key lifecycle"); ``X:write`` implies ``X:read``.
+SCOPES: tuple[str, ...] = (
+    "account:read",
+    "api_keys:read",
+    "api_keys:write",
+    "audit_log:read",
+    "organizations:read",
+    "organizations:write",
+    "projects:read",
+    "projects:write",
+)
+# What ``api_keys.create(..., read_only=True)`` asks for: every ``:read`` scope.
+READ_ONLY_SCOPES: tuple[str, ...] = tuple(scope for scope in SCOPES if scope.endswith(":read"))
 _TIME_TYPES = (datetime, datetime | None)
 
 
@@ -51,6 +68,40 @@ def _read(record: type[R], data: Json, **given: Any) -> R:
     return record(**values)
 
 
+def _access(data: Json) -> dict[str, Any]:
+    """A key's access fields that need more than reading: ``project_id`` is absent (not null)
+    for a key that reaches every project, and a server older than scopes and expiry sends
+    neither, for a key that has full access and never expires."""
+    return {
+        "expires_at": _time(data.get("expires_at")),
+        "scopes": list(data.get("scopes", SCOPES)),
+        "project_id": data.get("project_id"),
+    }
+
+
+class _KeyAccess:
+    """What every key record says about what the key may do, and the usual questions about it."""
+
+    expires_at: datetime | None
+    scopes: list[str]
+    project_id: str | None
+
+    @property
+    def full_access(self) -> bool:
+        """Every scope, every project of the account (it may still expire)."""
+        return self.project_id is None and set(SCOPES) <= set(self.scopes)
+
+    @property
+    def read_only(self) -> bool:
+        """Only ``:read`` scopes: the key can change nothing."""
+        return all(scope.endswith(":read") for scope in self.scopes)
+
+    def expired(self, now: datetime | None = None) -> bool:
+        """Whether the key has stopped working by ``now`` (default: the present moment)."""
+        moment = now if now is not None else datetime.now(UTC)
+        return self.expires_at is not None and self.expires_at <= moment
+
+
 @dataclass(frozen=True)
 class KeyCreator:
     id: str
@@ -59,8 +110,9 @@ class KeyCreator:
 
 
 @dataclass(frozen=True)
-class ApiKey:
-    """An active key as listed: everything but the secret, which is never shown again."""
+class ApiKey(_KeyAccess):
+    """An active key as listed (expired ones included, until revoked): everything but the
+    secret, which is never shown again."""
 
     id: int
     name: str
@@ -68,31 +120,50 @@ class ApiKey:
     created_by: KeyCreator
     last_used_at: datetime | None
     last_used_from_addr: str
+    expires_at: datetime | None
+    scopes: list[str]
+    project_id: str | None
     raw: Json = field(repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Json) -> ApiKey:
-        return _read(cls, data, created_by=KeyCreator(**data["created_by"]))
+        return _read(cls, data, created_by=KeyCreator(**data["created_by"]), **_access(data))
 
 
 @dataclass(frozen=True)
-class CreatedApiKey:
+class CreatedApiKey(_KeyAccess):
     """A new key. ``key`` is the secret: store it now; it is left out of ``repr``."""
 
     id: int
     name: str
     created_at: datetime
     created_by: str
+    expires_at: datetime | None
+    scopes: list[str]
+    project_id: str | None
     key: str = field(repr=False)
     raw: Json = field(repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Json) -> CreatedApiKey:
-        return _read(cls, data)
+        return _read(cls, data, **_access(data))
 
 
 @dataclass(frozen=True)
-class RevokedApiKey:
+class RotatedApiKey(CreatedApiKey):
+    """The key that replaces a rotated one (``rotated_from`` is the old key's id), with the same
+    name, scopes and project. ``key`` is its secret: store it now; it is left out of ``repr``.
+    The old key keeps working until the grace period given to ``rotate`` ends."""
+
+    rotated_from: int
+
+    @classmethod
+    def from_json(cls, data: Json) -> RotatedApiKey:
+        return _read(cls, data, **_access(data))
+
+
+@dataclass(frozen=True)
+class RevokedApiKey(_KeyAccess):
     id: int
     name: str
     created_at: datetime
@@ -100,11 +171,14 @@ class RevokedApiKey:
     last_used_at: datetime | None
     last_used_from_addr: str
     revoked: bool
+    expires_at: datetime | None
+    scopes: list[str]
+    project_id: str | None
     raw: Json = field(repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Json) -> RevokedApiKey:
-        return _read(cls, data)
+        return _read(cls, data, **_access(data))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import httpx
@@ -10,7 +12,14 @@ from unique.client import _calls
 from unique.client._calls import Call
 from unique.client._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient, Exchange, Outcome
 from unique.client._listing import ProjectListing
-from unique.client._models import ApiKey, CreatedApiKey, Project, RevokedApiKey, User
+from unique.client._models import (
+    ApiKey,
+    CreatedApiKey,
+    Project,
+    RevokedApiKey,
+    RotatedApiKey,
+    User,
+)
 
 T = TypeVar("T")
 
@@ -67,14 +76,50 @@ class ApiKeys:
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def create(self, name: str) -> CreatedApiKey:
-        return self._client.send(_calls.create_key(name))
+    def create(
+        self,
+        name: str,
+        *,
+        expires_at: datetime | None = None,
+        expires_in: timedelta | None = None,
+        scopes: Iterable[str] | None = None,
+        read_only: bool = False,
+        project_id: str | None = None,
+    ) -> CreatedApiKey:
+        """Create a key named ``name``; its secret is in the result's ``key``, this once.
+
+        With no more than a name, the key has full access and never expires (unless the
+        deployment sets a longest lifetime). ``expires_at`` (an aware datetime) or
+        ``expires_in`` (from now), not both, end it; ``scopes`` (see ``SCOPES``;
+        ``X:write`` implies ``X:read``) or ``read_only=True`` (every ``:read`` scope) limit
+        what it may do; ``project_id`` limits it to one project. A key never grants more than
+        the key creating it: asking for more is a ``PermissionDeniedError``.
+        """
+        call = _calls.create_key(
+            name,
+            expires_at=expires_at,
+            expires_in=expires_in,
+            scopes=scopes,
+            read_only=read_only,
+            project_id=project_id,
+        )
+        return self._client.send(call)
 
     def list(self) -> list[ApiKey]:
         return self._client.send(_calls.list_keys())
 
     def revoke(self, key_id: int) -> RevokedApiKey:
         return self._client.send(_calls.revoke_key(key_id))
+
+    def rotate(self, key_id: int, *, grace_period: timedelta | None = None) -> RotatedApiKey:
+        """Replace key ``key_id`` by a new one with the same name, scopes, project and lifetime
+        length; the result holds the new secret in ``key``, this once.
+
+        The old key is revoked at once, or keeps working for ``grace_period`` (whole seconds,
+        at most 7 days) so that its users can move to the new one. A key is rotated once: doing
+        it again, or rotating a revoked key, is a ``ConflictError``. Never retried.
+        """
+        return self._client.send(_calls.rotate_key(key_id, grace_period))
 
 
 class Projects:

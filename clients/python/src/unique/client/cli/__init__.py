@@ -61,6 +61,7 @@ def register(app: typer.Typer, prog: str = "unique") -> None:
     api_keys = typer.Typer(help=_named(_commands.API_KEYS_HELP, prog), no_args_is_help=True)
     add(api_keys, "list", _commands.list_keys)
     add(api_keys, "create", _commands.create_key)
+    add(api_keys, "rotate", _commands.rotate_key)
     add(api_keys, "revoke", _commands.revoke_key)
     app.add_typer(api_keys, name="api-keys")
 

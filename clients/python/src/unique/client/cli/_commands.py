@@ -7,12 +7,15 @@ program's own name there.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
-from unique.client import Client, Project
+from unique.client import READ_ONLY_SCOPES, SCOPES, Client, CreatedApiKey, Project, RotatedApiKey
 from unique.client.cli._connection import (
     ApiHostOption,
     ApiKeyOption,
@@ -22,6 +25,7 @@ from unique.client.cli._connection import (
     connection,
     run,
     save,
+    usage_error,
 )
 from unique.client.cli._render import emit, table, when
 
@@ -74,8 +78,62 @@ def auth(
 # --- api-keys --------------------------------------------------------------------------------
 
 API_KEYS_HELP = (
-    "Create, list and revoke API keys.\n\nExample: uniquectl api-keys create --name ci-deploy"
+    "Create, list, rotate and revoke API keys.\n\n"
+    "Example: uniquectl api-keys create --name ci-deploy --expires-in 30d --read-only"
 )
+_DURATION = re.compile(r"(\d+)([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: str, option: str) -> timedelta:
+    """``90m``, ``24h``, ``30d``, ``2w`` (or ``45s``) as a timedelta; anything else is a usage
+    error naming ``option``."""
+    found = _DURATION.fullmatch(value.strip())
+    if found is None:
+        raise usage_error(
+            f"{option}: {value!r} is not a duration; use a whole number and a unit "
+            "(s, m, h, d or w), e.g. 90m, 24h, 30d, 2w"
+        )
+    try:
+        return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+    except OverflowError:
+        raise usage_error(f"{option}: {value!r} is too long") from None
+
+
+def parse_time(value: str, option: str) -> datetime:
+    """An ISO 8601 / RFC 3339 date or time (UTC unless it says otherwise); anything else is a
+    usage error naming ``option``."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise usage_error(
+            f"{option}: {value!r} is not a date or time; use e.g. 2027-01-31T12:00:00Z "
+            "or 2027-01-31"
+        ) from None
+    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=UTC)
+
+
+def describe_access(scopes: list[str], project_id: str | None) -> str:
+    """What a key may do, in a few words: ``Full access``, ``Read only`` or its scopes, and the
+    one project it reaches."""
+    held = set(scopes)
+    if held >= set(SCOPES):
+        what = "" if project_id else "Full access"
+    elif held == set(READ_ONLY_SCOPES):
+        what = "Read only"
+    else:
+        what = ", ".join(sorted(held))
+    where = f"project {project_id}" if project_id else ""
+    return "; ".join(part for part in (what, where) if part)
+
+
+def describe_expiry(expires_at: datetime | None, now: datetime | None = None) -> str:
+    """When a key stops working: ``never``, the time, or ``expired``."""
+    if expires_at is None:
+        return "never"
+    if expires_at <= (now or datetime.now(UTC)):
+        return "expired"
+    return when(expires_at)
 
 
 def list_keys(
@@ -84,21 +142,25 @@ def list_keys(
     api_host: ApiHostOption = None,
     output: OutputOption = None,
 ) -> None:
-    """List the account's active keys, newest first. Secrets are never shown again.
+    """List the account's keys, newest first, with what each may do and when it expires
+    (expired keys stay listed until revoked). Secrets are never shown again.
 
     Example: uniquectl api-keys list --output json
     """
     keys, chosen = run(ctx, api_key, api_host, output, lambda client: client.api_keys.list())
+    now = datetime.now(UTC)
     emit(
         chosen,
         [key.raw for key in keys],
         lambda: table(
             "API keys",
-            ["ID", "Name", "Created", "Created by", "Last used", "From"],
+            ["ID", "Name", "Access", "Expires", "Created", "Created by", "Last used", "From"],
             [
                 [
                     str(key.id),
                     key.name,
+                    describe_access(key.scopes, key.project_id),
+                    describe_expiry(key.expires_at, now),
                     when(key.created_at),
                     key.created_by.name,
                     when(key.last_used_at),
@@ -106,34 +168,142 @@ def list_keys(
                 ]
                 for key in keys
             ]
-            or [["", "No API keys yet", "", "", "", ""]],
+            or [["", "No API keys yet", "", "", "", "", "", ""]],
         ),
     )
+
+
+def _new_secret(heading: str, created: CreatedApiKey, *notes: str) -> str:
+    """A new key as the table output shows it: the secret once, with what the key may do."""
+    access = describe_access(created.scopes, created.project_id)
+    lines = [
+        f"{heading}:",
+        "",
+        f"  {created.key}",
+        "",
+        f"Access: {escape(access)}. Expires: {describe_expiry(created.expires_at)}.",
+        *notes,
+        "[yellow]Store it now in a safe place: it cannot be shown again.[/yellow]",
+    ]
+    return "\n".join(lines)
 
 
 def create_key(
     ctx: typer.Context,
     name: Annotated[str, typer.Option("--name", help="A name for the key (1-64 characters).")],
+    expires_in: Annotated[
+        str | None,
+        typer.Option(
+            "--expires-in", metavar="DURATION", help="Expire after 90m, 24h, 30d, 2w, ..."
+        ),
+    ] = None,
+    expires_at: Annotated[
+        str | None,
+        typer.Option(
+            "--expires-at",
+            metavar="TIME",
+            help="Expire at this RFC 3339 time or date (UTC unless it says), e.g. 2027-01-31.",
+        ),
+    ] = None,
+    scopes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope",
+            metavar="SCOPE",
+            help=f"Allow only this (repeat it, or separate with commas): {', '.join(SCOPES)}. "
+            "X:write implies X:read. Default: everything the creating key may do.",
+        ),
+    ] = None,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Allow every :read scope and nothing else.")
+    ] = False,
+    project: Annotated[
+        str | None,
+        typer.Option("--project", metavar="ID", help="Reach this one project and nothing else."),
+    ] = None,
     api_key: ApiKeyOption = None,
     api_host: ApiHostOption = None,
     output: OutputOption = None,
 ) -> None:
     """Create a key and print it. It is shown this once: store it safely.
 
-    Example: uniquectl api-keys create --name ci-deploy --output json | jq -r .key
+    With only --name the new key gets what the creating key has: its scopes, its project and
+    its expiry (none, for a key that never expires).
+
+    Examples: uniquectl api-keys create --name ci-deploy --output json | jq -r .key;
+    uniquectl api-keys create --name dashboards --read-only --expires-in 30d;
+    uniquectl api-keys create --name deploy --scope projects:write --project misty-lake-12345678
     """
+    if expires_in is not None and expires_at is not None:
+        raise usage_error("give --expires-in or --expires-at, not both")
+    if read_only and scopes:
+        raise usage_error("give --scope or --read-only, not both")
+    lifetime = parse_duration(expires_in, "--expires-in") if expires_in is not None else None
+    if lifetime is not None and not lifetime:
+        raise usage_error("--expires-in: the duration must be more than zero")
+    end = parse_time(expires_at, "--expires-at") if expires_at is not None else None
+    named = [part.strip() for item in scopes or [] for part in item.split(",") if part.strip()]
     created, chosen = run(
-        ctx, api_key, api_host, output, lambda client: client.api_keys.create(name)
+        ctx,
+        api_key,
+        api_host,
+        output,
+        lambda client: client.api_keys.create(
+            name,
+            expires_at=end,
+            expires_in=lifetime,
+            scopes=named or None,
+            read_only=read_only,
+            project_id=project,
+        ),
     )
     emit(
         chosen,
         created.raw,
-        lambda: (
-            f"Created API key [bold]{created.name}[/bold] (id {created.id}):\n\n"
-            f"  {created.key}\n\n"
-            "[yellow]Store it now in a safe place: it cannot be shown again.[/yellow]"
+        lambda: _new_secret(
+            f"Created API key [bold]{escape(created.name)}[/bold] (id {created.id})", created
         ),
     )
+
+
+def rotate_key(
+    ctx: typer.Context,
+    key_id: Annotated[int, typer.Argument(help="The key's id, from `api-keys list`.")],
+    grace: Annotated[
+        str | None,
+        typer.Option(
+            "--grace",
+            metavar="DURATION",
+            help="Keep the old key working this long (up to 7d), e.g. 90m, 24h. "
+            "Default: revoke it at once.",
+        ),
+    ] = None,
+    api_key: ApiKeyOption = None,
+    api_host: ApiHostOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Replace a key by a new one with the same name, access and lifetime length, and print
+    the new key. It is shown this once: store it safely. A key can be rotated only once.
+
+    Example: uniquectl api-keys rotate 177630 --grace 24h
+    """
+    grace_period = parse_duration(grace, "--grace") if grace is not None else None
+    rotated, chosen = run(
+        ctx,
+        api_key,
+        api_host,
+        output,
+        lambda client: client.api_keys.rotate(key_id, grace_period=grace_period),
+    )
+    kept_for = grace.strip() if grace is not None and grace_period else None
+    emit(chosen, rotated.raw, lambda: _rotated(rotated, kept_for))
+
+
+def _rotated(rotated: RotatedApiKey, kept_for: str | None) -> str:
+    old = f"The old key (id {rotated.rotated_from})"
+    old += f" keeps working for {kept_for}." if kept_for else " is revoked."
+    heading = f"Rotated API key [bold]{escape(rotated.name)}[/bold]: new id {rotated.id}"
+    return _new_secret(heading, rotated, old)
 
 
 def revoke_key(

@@ -12,16 +12,14 @@ from rich.console import Console
 from rich.table import Table
 from unique.client.cli._connection import Output
 
-stdout = Console()
-
-
 def emit(output: Output | None, raw: Any, table: Callable[[], Table | str]) -> None:
     if output is Output.json:
         typer.echo(json.dumps(raw, indent=2, ensure_ascii=False))
     elif output is Output.yaml:
         typer.echo(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), nl=False)
     else:
-        stdout.print(table())
+        # A console per call: it reads the terminal's width (or COLUMNS) as it is now.
+        Console().print(table())
 
 
 def when(value: Any) -> str:
