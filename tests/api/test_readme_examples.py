@@ -73,6 +73,8 @@ def test_the_cli_examples_run_verbatim(example_env: dict[str, str], tmp_path: Pa
     assert "Signed in as Sam Smith" in output
     assert "analytics" in output
     assert "Revoked API key nightly-job" in output
+    assert "Rotated API key dashboards" in output
+    assert "keeps working for 24h" in output
     assert (tmp_path / "all-projects.json").read_text().count('"analytics"') == 1
     assert (tmp_path / "config" / "unique" / "config.json").stat().st_mode & 0o777 == 0o600
 
@@ -84,6 +86,8 @@ def test_the_sdk_examples_run_verbatim(example_env: dict[str, str], tmp_path: Pa
     assert re.search(r"Store this key now, it is shown once: unq_[0-9a-z]{60}", first)
     assert re.search(r"[a-z]+-[a-z]+-\d{8} analytics \d{4}-", first)
     assert "404 NOT_FOUND, request id " in first
+    assert re.search(r"Key \d+ replaced by \d+; the old one works 24 h more", first)
     second = run_example(*blocks[1], example_env, tmp_path)
-    # The bootstrap key is the only one left: the first example revoked the key it created.
-    assert "1 active keys" in second
+    # Left: the bootstrap key and the two dashboards keys, the old one in its 24 hours of grace
+    # (the first example revoked nightly-job).
+    assert "3 active keys" in second

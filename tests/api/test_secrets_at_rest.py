@@ -1,4 +1,5 @@
-"""A key exists in plain text only in the response that creates it: never in storage or logs."""
+"""A key exists in plain text only in the response that creates or rotates it: never in storage
+or logs."""
 
 from __future__ import annotations
 
@@ -48,11 +49,24 @@ def test_no_key_or_its_random_part_reaches_the_database_or_the_log(
                 )
                 assert used.status_code == 200
             client.delete(f"/api_keys/{created['id']}")
+            revoked = created["key"]
+            # A rotated key and its replacement, and a key that carries less, are secrets too.
+            limited = client.post(
+                "/api_keys",
+                json={"key_name": "reader", "scopes": ["projects:read"]},
+            ).json()
+            rotated = client.post(
+                f"/api_keys/{limited['id']}/rotate", json={"grace_period_seconds": 3600}
+            ).json()
+            secrets += [limited["key"], rotated["key"]]
+            for key in (limited["key"], rotated["key"]):
+                used = httpx.get(f"{api}/projects", headers={"Authorization": f"Bearer {key}"})
+                assert used.status_code == 200
             # Failed attempts are logged too; the presented strings must not be.
             near_miss = secrets[1][:-1] + ("0" if secrets[1][-1] != "0" else "1")
             unknown = keys.generate()
             secrets.append(unknown)
-            for bad in (near_miss, unknown, secrets[-2]):
+            for bad in (near_miss, unknown, revoked):
                 assert (
                     httpx.get(
                         f"{api}/projects", headers={"Authorization": f"Bearer {bad}"}

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from unique.client.cli._connection import Output
 
+
 def emit(output: Output | None, raw: Any, table: Callable[[], Table | str]) -> None:
     if output is Output.json:
         typer.echo(json.dumps(raw, indent=2, ensure_ascii=False))
