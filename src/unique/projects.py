@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import unicodedata
@@ -9,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import String, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +26,8 @@ PROJECT_NAME_MAX_LENGTH = 256
 PG_VERSIONS = range(14, 19)
 DEFAULT_PG_VERSION = 17
 SEARCH_MAX_LENGTH = 256
+DEFAULT_PROVISIONER = "k8s-pod"
+DEFAULT_HISTORY_RETENTION_SECONDS = 86400
 # Positions are int64; 18 digits always fit, so no cursor can overflow the database column.
 CURSOR_PATTERN = re.compile(r"[0-9]{1,18}")
 
@@ -178,9 +182,15 @@ async def create_project(
     name: str | None = None,
     region_id: str | None = None,
     pg_version: int | None = None,
+    provisioner: str | None = None,
+    store_passwords: bool | None = None,
+    history_retention_seconds: int | None = None,
+    settings: dict[str, Any] | None = None,
     creation_source: str,
     actor: Actor,
 ) -> Project:
+    """A new project of ``owner``'s. ``settings`` (Neon's ProjectSettingsData, already validated)
+    is kept and returned as given; nothing here acts on it."""
     region = region_id if region_id is not None else regions[0]
     if region not in regions:
         raise InvalidInput("region_id", f"region_id must be one of: {', '.join(regions)}")
@@ -204,10 +214,15 @@ async def create_project(
         platform_id=region.split("-", 1)[0],
         region_id=region,
         pg_version=version,
-        provisioner="k8s-pod",
+        provisioner=DEFAULT_PROVISIONER if provisioner is None else provisioner,
         branch_logical_size_limit=3072,
-        history_retention_seconds=86400,
-        store_passwords=True,
+        history_retention_seconds=(
+            DEFAULT_HISTORY_RETENTION_SECONDS
+            if history_retention_seconds is None
+            else history_retention_seconds
+        ),
+        store_passwords=True if store_passwords is None else store_passwords,
+        settings=None if settings is None else _encode_settings(settings),
         creation_source=creation_source,
         created_at=now,
         updated_at=now,
@@ -232,6 +247,45 @@ async def rename_project(
     await session.flush()
     audit.record(session, "project.update", actor, account_id=owner_id, target_id=project_id)
     return project
+
+
+async def update_project(
+    session: AsyncSession,
+    owner_id: uuid.UUID,
+    project_id: str,
+    *,
+    name: str | None = None,
+    settings: dict[str, Any] | None = None,
+    history_retention_seconds: int | None = None,
+    actor: Actor,
+) -> Project:
+    """Change what is given (None: unchanged). ``settings`` is merged into the project's: each
+    top-level setting given replaces the stored one, the others stay, as in Neon's PATCH."""
+    project = await get_project(session, owner_id, project_id)
+    if name is None and settings is None and history_retention_seconds is None:
+        return project
+    if name is not None:
+        project.name = clean_project_name(name)
+    if settings is not None:
+        project.settings = _encode_settings({**(project_settings(project) or {}), **settings})
+    if history_retention_seconds is not None:
+        project.history_retention_seconds = history_retention_seconds
+    project.updated_at = utcnow()
+    await session.flush()
+    audit.record(session, "project.update", actor, account_id=owner_id, target_id=project_id)
+    return project
+
+
+def _encode_settings(settings: dict[str, Any]) -> str:
+    return json.dumps(settings, ensure_ascii=False, separators=(",", ":"))
+
+
+def project_settings(project: Project) -> dict[str, Any] | None:
+    """The settings a client gave the project, or None when it never gave any."""
+    if project.settings is None:
+        return None
+    settings: dict[str, Any] = json.loads(project.settings)
+    return settings
 
 
 async def delete_project(

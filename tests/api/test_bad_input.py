@@ -474,6 +474,13 @@ async def test_a_key_id_that_names_no_key_of_the_account_is_404(
         pytest.param("cursor=" + cursor_of("p-1"), "cursor", id="cursor-base64-negative"),
         pytest.param("cursor=" + cursor_of("p" + "9" * 30), "cursor", id="cursor-base64-huge"),
         pytest.param("search=" + "s" * 257, "search", id="search-too-long"),
+        pytest.param("recoverable=yes", "recoverable", id="recoverable-yes"),
+        pytest.param("recoverable=1", "recoverable", id="recoverable-1"),
+        pytest.param("recoverable=", "recoverable", id="recoverable-empty"),
+        pytest.param("timeout=99", "timeout", id="timeout-under-100"),
+        pytest.param("timeout=30001", "timeout", id="timeout-over-30000"),
+        pytest.param("timeout=1e3", "timeout", id="timeout-not-an-integer"),
+        pytest.param("timeout=0100", "timeout", id="timeout-leading-zero"),
     ],
 )
 async def test_a_bad_projects_query_parameter_is_400_naming_it(
@@ -522,7 +529,43 @@ async def test_projects_limit_bounds_1_and_400_are_accepted(
         pytest.param({"project": {"name": "   "}}, "name", id="name-whitespace"),
         pytest.param({"project": {"name": 5}}, "name", id="name-not-a-string"),
         pytest.param({"project": {"name": "a\x00b"}}, "name", id="name-nul"),
-        pytest.param({"project": {"branch": {}}}, "branch", id="unknown-project-field"),
+        pytest.param({"project": {"colour": "blue"}}, "colour", id="unknown-project-field"),
+        pytest.param({"project": {"settings": []}}, "project.settings", id="settings-list"),
+        pytest.param({"project": {"settings": "x"}}, "project.settings", id="settings-string"),
+        pytest.param(
+            {"project": {"settings": {"hipaa": "yes"}}}, "settings.hipaa", id="setting-mistyped"
+        ),
+        pytest.param(
+            {"project": {"settings": {"hipaa": None}}}, "settings.hipaa", id="setting-null"
+        ),
+        pytest.param(
+            {"project": {"settings": {"colour": "blue"}}}, "settings.colour", id="setting-unknown"
+        ),
+        pytest.param(
+            {"project": {"settings": {"maintenance_window": {"weekdays": [1]}}}},
+            "settings.maintenance_window.start_time",
+            id="setting-incomplete",
+        ),
+        pytest.param(
+            {"project": {"history_retention_seconds": 2_592_001}},
+            "history_retention_seconds",
+            id="history-retention-over-30-days",
+        ),
+        pytest.param(
+            {"project": {"history_retention_seconds": "60"}},
+            "history_retention_seconds",
+            id="history-retention-string",
+        ),
+        pytest.param(
+            {"project": {"default_endpoint_settings": {"autoscaling_limit_min_cu": 0.1}}},
+            "default_endpoint_settings.autoscaling_limit_min_cu",
+            id="compute-units-too-few",
+        ),
+        pytest.param(
+            {"project": {"default_endpoint_settings": {"pg_settings": {"work_mem": 64}}}},
+            "default_endpoint_settings.pg_settings.work_mem",
+            id="pg-setting-not-a-string",
+        ),
         pytest.param({"project": {}, "extra": 1}, "extra", id="unknown-top-level-field"),
         pytest.param({}, "project", id="missing-project"),
         pytest.param({"project": None}, "project", id="project-null"),
@@ -544,14 +587,69 @@ async def test_a_bad_project_body_is_400_naming_the_field(
         assert_error(response, 400, field=field)
 
 
-async def test_a_rename_with_any_field_but_the_name_is_400_naming_it(
-    service: Service, account: Account, project_id: str, unchanged: None
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"pg_version": 16},
+        {"region_id": "aws-us-east-2"},
+        {"branch": {}},
+        {"provisioner": "k8s-pod"},
+        {"store_passwords": True},
+        {"org_id": "org-a-1"},
+        {"autoscaling_limit_min_cu": 1},
+    ],
+    ids=lambda extra: next(iter(extra)),
+)
+async def test_an_update_with_a_create_only_field_is_400_naming_it(
+    service: Service, account: Account, project_id: str, unchanged: None, extra: dict[str, Any]
 ) -> None:
-    body = {"project": {"name": "x", "pg_version": 16}}
+    """Neon's ProjectUpdateRequest has only name, settings, default_endpoint_settings and
+    history_retention_seconds."""
+    body = {"project": {"name": "x", **extra}}
     response = await service.client.patch(
         f"/projects/{project_id}", json=body, headers=account.headers
     )
-    assert_error(response, 400, field="pg_version")
+    assert_error(response, 400, field=next(iter(extra)))
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        pytest.param({"branch": []}, "project.branch", id="branch-list"),
+        pytest.param({"branch": {"name": ""}}, "branch.name", id="branch-name-empty"),
+        pytest.param({"branch": {"role_name": 1}}, "branch.role_name", id="branch-role-number"),
+        pytest.param({"branch": {"size": 1}}, "branch.size", id="branch-unknown-field"),
+        pytest.param(
+            {"branch": {"annotations": {str(n): "v" for n in range(51)}}},
+            "branch.annotations",
+            id="branch-annotations-over-50",
+        ),
+        pytest.param({"provisioner": "docker"}, "provisioner", id="provisioner-unknown"),
+        pytest.param({"store_passwords": "true"}, "store_passwords", id="store-passwords-string"),
+        pytest.param({"store_passwords": 1}, "store_passwords", id="store-passwords-number"),
+        pytest.param({"autoscaling_limit_max_cu": True}, "autoscaling_limit_max_cu", id="cu-bool"),
+        pytest.param({"autoscaling_limit_min_cu": 0}, "autoscaling_limit_min_cu", id="cu-zero"),
+        pytest.param({"org_id": "Not An Id"}, "project.org_id", id="org-id-malformed"),
+        pytest.param({"org_id": "org-a-1"}, "project.org_id", id="org-id-given"),
+    ],
+)
+async def test_a_bad_create_only_field_is_400_naming_it(
+    service: Service, account: Account, unchanged: None, fields: dict[str, Any], field: str
+) -> None:
+    response = await service.client.post(
+        "/projects", json={"project": fields}, headers=account.headers
+    )
+    assert_error(response, 400, field=field)
+
+
+async def test_an_organization_project_is_refused_for_now(
+    service: Service, account: Account, unchanged: None
+) -> None:
+    response = await service.client.post(
+        "/projects", json={"project": {"org_id": "org-a-1"}}, headers=account.headers
+    )
+    assert_error(response, 400, field="project.org_id")
+    assert "Organizations are not available yet." in response.json()["message"]
 
 
 @pytest.mark.parametrize(

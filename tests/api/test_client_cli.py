@@ -17,6 +17,9 @@ What is specified here:
   ``--expires-in``/``--expires-at``, ``--scope``/``--read-only`` and ``--project`` limit the key,
   ``api-keys list`` shows each key's access and expiry, and ``api-keys rotate`` prints the new
   secret once while the old key works out its ``--grace`` (a second rotation exits 1, 409);
+- ``orgs`` creates, lists, shows, renames and deletes organizations and lists their members
+  (json exactly the API's); to someone who is not a member an organization is a 404 (exit 1);
+  the last admin can be neither demoted (``orgs set-role``) nor removed (``orgs remove-member``);
 - exit codes: 0 success; 1 API error or unreachable server, with one line on stderr naming the
   status and the request id, never a traceback; 2 usage error (no key, bad option);
 - no command ever prints a key it was given: every invocation's stdout and stderr are searched
@@ -72,6 +75,15 @@ HELP_COMMANDS = [
     ["projects", "get"],
     ["projects", "update"],
     ["projects", "delete"],
+    ["orgs"],
+    ["orgs", "list"],
+    ["orgs", "create"],
+    ["orgs", "get"],
+    ["orgs", "rename"],
+    ["orgs", "delete"],
+    ["orgs", "members"],
+    ["orgs", "set-role"],
+    ["orgs", "remove-member"],
 ]
 
 
@@ -88,6 +100,7 @@ class LiveApi:
     user_id: str
     key: str = field(repr=False)
     server: ServerProcess | None = field(default=None, repr=False)
+    database_url: str = field(default="", repr=False)
 
     def request(self, method: str, path: str, **options: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {options.pop('key', self.key)}"}
@@ -113,7 +126,7 @@ def live(database_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     user_id, key = bootstrap_user(database_url, email=EMAIL)
     server = ServerProcess(database_url, workdir / "server.log")
     try:
-        yield LiveApi(f"{server.base_url}/api/v2", user_id, key, server)
+        yield LiveApi(f"{server.base_url}/api/v2", user_id, key, server, database_url)
     finally:
         server.stop()
 
@@ -332,7 +345,7 @@ def test_projects_create_get_update_and_delete_in_table_json_and_yaml(
 
     created = json_of(created_json.result())
     project_id = created["project"]["id"]
-    assert created == live.get(f"/projects/{project_id}")
+    assert created["project"] == live.get(f"/projects/{project_id}")["project"]
     assert (created["project"]["region_id"], created["project"]["pg_version"]) == (
         "aws-eu-central-1",
         16,
@@ -408,7 +421,7 @@ def test_projects_list_pages_with_limit_and_cursor_and_follows_all_pages(
         assert shown == live.get("/projects", search=token, limit=2, cursor=cursor)
         pages.append(shown)
     assert [len(listing["projects"]) for listing in pages] == [2, 2, 1, 0]
-    assert pages[-1] == {"projects": []}
+    assert pages[-1]["projects"] == [] and "pagination" not in pages[-1]
     listed = [project["name"] for listing in pages for project in listing["projects"]]
     assert listed == names[::-1], "newest first, each exactly once"
 
@@ -679,3 +692,99 @@ def test_api_keys_rotate_shows_the_new_key_once_and_the_old_one_works_out_its_gr
     for key_id in (old["id"], new_id, replacement["id"], briefly["id"]):
         live.request("DELETE", f"/api_keys/{key_id}")
     assert_no_secret_in_the_server_log(live, cli)
+
+
+# --- orgs ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stranger_key(live: LiveApi) -> str:
+    """The key of an account that is a member of no organization of the test's user."""
+    _, key = bootstrap_user(live.database_url, email="stranger@example.com", name="Stu Stranger")
+    return key
+
+
+def test_orgs_create_list_rename_members_and_delete_as_a_user_sees_them(
+    cli: Cli, live: LiveApi, stranger_key: str
+) -> None:
+    cli.add_secret(stranger_key)
+    name, other_name = unique_name("cli org"), unique_name("cli other org")
+    created_json = cli.submit("orgs", "create", "--name", name, "-o", "json")
+    created_table = cli.submit("orgs", "create", "--name", other_name)
+
+    created = json_of(created_json.result())
+    org_id = created["id"]
+    assert created == live.get(f"/organizations/{org_id}")
+    assert (created["name"], created["plan"]) == (name, "self-hosted")
+    shown = table_of(created_table.result())
+    assert "Created organization" in shown and other_name in shown
+    (other,) = [
+        item
+        for item in live.get("/users/me/organizations")["organizations"]
+        if item["name"] == other_name
+    ]
+    assert other["id"] in shown
+
+    listed_json = cli.submit("orgs", "list", "-o", "json")
+    listed_table = cli.submit("orgs", "list")
+    renamed_table = cli.submit("orgs", "rename", other["id"], "--name", f"{other_name}-2")
+    members_json = cli.submit("orgs", "members", org_id, "-o", "json")
+    members_table = cli.submit("orgs", "members", org_id)
+    assert json_of(listed_json.result()) == live.get("/users/me/organizations")
+    shown = table_of(listed_table.result())
+    for value in (org_id, name, created["handle"], other["id"]):
+        assert value in shown
+    shown = table_of(renamed_table.result())
+    assert "Renamed organization" in shown and f"{other_name}-2" in shown
+    members = json_of(members_json.result())
+    assert members == live.get(f"/organizations/{org_id}/members")
+    ((member_id, email, role),) = [
+        (item["member"]["id"], item["user"]["email"], item["member"]["role"])
+        for item in members["members"]
+    ]
+    assert (email, role) == (EMAIL, "admin")
+    member_row = row_of(table_of(members_table.result()), member_id)
+    assert EMAIL in member_row and "admin" in member_row
+
+    new_name = unique_name("cli renamed org")
+    renamed = yaml_of(cli("orgs", "rename", org_id, "--name", new_name, "-o", "yaml"))
+    after_rename = live.get(f"/organizations/{org_id}")
+    assert after_rename["name"] == new_name and renamed == after_rename
+    assert json_of(cli("orgs", "get", org_id, "-o", "json")) == after_rename
+
+    # The one admin stays one; a bad role never reaches the server.
+    demote = cli.submit("orgs", "set-role", org_id, member_id, "--role", "member")
+    leave = cli.submit("orgs", "remove-member", org_id, member_id)
+    bad_role = cli.submit("orgs", "set-role", org_id, member_id, "--role", "owner")
+    for result in (demote, leave):
+        line = error_line(result.result())
+        assert "409" in line and "request id" in line
+    usage_failure(bad_role.result())
+    promoted = json_of(cli("orgs", "set-role", org_id, member_id, "--role", "admin", "-o", "json"))
+    assert promoted == members["members"][0]["member"]
+
+    # To someone who is not a member, the organization does not exist.
+    as_stranger = {"UNIQUE_API_KEY": stranger_key}
+    strangers = [
+        cli.submit(*args, env=as_stranger)
+        for args in (
+            ["orgs", "get", org_id],
+            ["orgs", "members", org_id, "-o", "json"],
+            ["orgs", "rename", org_id, "--name", "Mine now"],
+            ["orgs", "delete", org_id],
+        )
+    ]
+    for result in strangers:
+        line = error_line(result.result())
+        assert "404" in line and org_id in line and "request id" in line
+    assert json_of(cli("orgs", "list", "-o", "json", env=as_stranger)) == {"organizations": []}
+
+    deleted_json = cli.submit("orgs", "delete", org_id, "-o", "json")
+    deleted_table = cli.submit("orgs", "delete", other["id"])
+    assert json_of(deleted_json.result()) == after_rename
+    shown = table_of(deleted_table.result())
+    assert "Deleted organization" in shown and other["id"] in shown
+    for gone in (org_id, other["id"]):
+        assert live.request("GET", f"/organizations/{gone}").status_code == 404
+    line = error_line(cli("orgs", "get", org_id))
+    assert "404" in line and "request id" in line

@@ -95,7 +95,7 @@ def test_create_list_use_and_revoke_a_key_with_curl(
     )  # fmt: skip
     status, projects = list_projects_with_the_new_key()
     assert status == 200
-    assert projects == {"projects": []}
+    assert projects == {"projects": [], "applications": {}, "integrations": {}}
 
     status, revoked = curl(
         "-X", "DELETE",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.api.test_organizations import create_organization, join
 from tests.helpers import Account, Service, assert_error
 
 ALL_SCOPES = [
@@ -35,6 +36,34 @@ ROUTES = [
     pytest.param("DELETE", "/api_keys/{key}", None, "api_keys:write", id="revoke-key"),
     pytest.param("POST", "/api_keys/{key}/rotate", {}, "api_keys:write", id="rotate-key"),
     pytest.param("GET", "/users/me", None, "account:read", id="current-user"),
+    pytest.param("GET", "/auth", None, "account:read", id="auth"),
+    pytest.param("GET", "/users/me/organizations", None, "organizations:read", id="my-orgs"),
+    pytest.param(
+        "POST", "/organizations", {"organization": {"name": "o"}}, "organizations:write", id="org"
+    ),
+    pytest.param("GET", "/organizations/{org}", None, "organizations:read", id="get-org"),
+    pytest.param(
+        "PATCH", "/organizations/{org}", {"name": "n"}, "organizations:write", id="rename-org"
+    ),
+    pytest.param("DELETE", "/organizations/{org}", None, "organizations:write", id="delete-org"),
+    pytest.param("GET", "/organizations/{org}/members", None, "organizations:read", id="members"),
+    pytest.param(
+        "GET", "/organizations/{org}/members/{member}", None, "organizations:read", id="member"
+    ),
+    pytest.param(
+        "PATCH",
+        "/organizations/{org}/members/{member}",
+        {"role": "admin"},
+        "organizations:write",
+        id="set-role",
+    ),
+    pytest.param(
+        "DELETE",
+        "/organizations/{org}/members/{member}",
+        None,
+        "organizations:write",
+        id="remove-member",
+    ),
 ]
 
 
@@ -46,8 +75,9 @@ async def call(
     path: str,
     body: dict[str, Any] | None,
 ) -> Any:
-    """``key`` calls ``path``, where ``{project}`` and ``{key}`` stand for a fresh project and
-    key that ``owner`` makes, so that each call, allowed, would succeed."""
+    """``key`` calls ``path``, where ``{project}``, ``{key}`` and ``{org}`` stand for a fresh
+    project, key and organization that ``owner`` makes, and ``{member}`` for a fresh member of
+    that organization, so that each call, allowed, would succeed."""
     if "{project}" in path:
         created = await service.client.post(
             "/projects", json={"project": {}}, headers=owner.headers
@@ -57,6 +87,12 @@ async def call(
         # No more power than the key that may rotate it: a key never rotates to more than it has.
         victim = await service.another_key(owner, "victim", scopes=["api_keys:write"])
         path = path.replace("{key}", str(victim.key_id))
+    if "{org}" in path:
+        org = await create_organization(service, owner)
+        path = path.replace("{org}", org["id"])
+        if "{member}" in path:
+            member = await service.new_account()
+            path = path.replace("{member}", await join(service, org["id"], member))
     return await service.client.request(method, path, json=body, headers=key.headers)
 
 
@@ -102,7 +138,7 @@ async def test_a_read_only_key_reads_but_cannot_change_anything(
         'Bearer realm="unique", error="insufficient_scope", scope="projects:write"'
     )
     listed = await service.client.get("/projects", headers=account.headers)
-    assert listed.json() == {"projects": []}, "the refused request created nothing"
+    assert listed.json()["projects"] == [], "the refused request created nothing"
 
 
 @pytest.mark.parametrize(("method", "path", "body", "scope"), ROUTES)
@@ -147,7 +183,12 @@ async def test_the_openapi_document_states_each_routes_scope_and_its_403(
     expected = {}
     for param in ROUTES:
         method, path, _, scope = (str(value) for value in param.values)
-        templated = path.replace("{project}", "{project_id}").replace("{key}", "{key_id}")
+        templated = (
+            path.replace("{project}", "{project_id}")
+            .replace("{key}", "{key_id}")
+            .replace("{org}", "{org_id}")
+            .replace("{member}", "{member_id}")
+        )
         expected[(method, templated)] = scope
     stated = {}
     for path, operations in document["paths"].items():

@@ -11,6 +11,11 @@ tolerate the fields Neon's shapes lack (``expires_at``, ``scopes``) in every key
   ``--output json`` and in its default table output: the list shows each key's id and name,
   create prints the new secret once (and never again: not in a later list), revoke reports the
   key revoked, and all exit 0;
+- neonctl 5 runs ``me`` and ``projects create|get|update|delete`` in both outputs: ``me`` shows
+  the key's owner; ``projects create`` sends Neon's full request (``branch`` always,
+  ``settings`` and ``default_endpoint_settings`` from its flags), which the server accepts, keeping
+  the settings; the project is shown as the API returns it, with no connection URIs, and updates
+  merge settings; ``--org-id`` fails saying organizations are not available yet;
 - a key made this way is the documented key (every scope, no expiry, no project), works until it
   is revoked, and from the revoke on our API refuses it with 401 and the client reports the
   failure.
@@ -255,15 +260,17 @@ def neonctl_version(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @dataclass
 class Neonctl:
-    """``neonctl api-keys ...`` as a user runs it against ``running``, with ``--api-key``."""
+    """``neonctl ...`` as a user runs it against ``running``, with ``--api-key``."""
 
     running: Running
     home: Path
 
     def api_keys(self, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
+        return self.run("api-keys", *args, key=key)
+
+    def run(self, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
         command = [
             str(NEONCTL_BIN),
-            "api-keys",
             *args,
             "--api-key",
             key or self.running.key,
@@ -289,6 +296,23 @@ class Neonctl:
 
     def json(self, *args: str) -> Json:
         return json.loads(self.succeeds(*args, "--output", "json").stdout)
+
+    def shows(self, *args: str) -> str:
+        """The output of ``neonctl ARGS``, which must succeed and print something."""
+        result = self.run(*args)
+        assert result.returncode == 0, f"neonctl {args}:\n{result.stdout}{result.stderr}"
+        assert result.stdout, result.stderr
+        return result.stdout
+
+    def shows_json(self, *args: str) -> Json:
+        return json.loads(self.shows(*args, "--output", "json"))
+
+    def fails(self, *args: str) -> str:
+        """What ``neonctl ARGS`` says on stderr when it fails (exit 1, nothing on stdout)."""
+        result = self.run(*args)
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert result.stdout == ""
+        return result.stderr
 
     def assert_rejects(self, key: str) -> None:
         """neonctl with ``key`` exits 1 saying the API rejected it."""
@@ -421,3 +445,118 @@ def test_neonctl_5_lists_creates_and_revokes_keys_by_name_in_table_output(
     ]
     running.assert_refused(secret)
     neonctl.assert_rejects(secret)
+
+
+# --- neonctl 5: the current user and projects ----------------------------------------------------
+
+
+def raw(running: Running, path: str) -> httpx.Response:
+    return httpx.get(f"{running.api}{path}", headers=bearer(running.key))
+
+
+def raw_project(running: Running, project_id: str) -> Json:
+    response = raw(running, f"/projects/{project_id}")
+    assert response.status_code == 200, response.text
+    return response.json()["project"]
+
+
+def test_neonctl_5_me_shows_the_keys_owner_in_json_and_table_output(
+    running: Running, neonctl: Neonctl
+) -> None:
+    me = raw(running, "/users/me").json()
+    assert (me["id"], me["email"], me["name"]) == (running.user_id, "sam@example.com", "Sam Smith")
+
+    # JSON: the API's answer, every field.
+    assert neonctl.shows_json("me") == me
+
+    # The table: the four fields neonctl picks, one per line.
+    assert stacked_fields(neonctl.shows("me")) == {
+        "Login": "sam@example.com",
+        "Email": "sam@example.com",
+        "Name": "Sam Smith",
+        "Projects Limit": str(me["projects_limit"]),
+    }
+
+
+def test_neonctl_5_creates_gets_updates_and_deletes_a_project_in_json_output(
+    running: Running, neonctl: Neonctl
+) -> None:
+    # neonctl sends branch (always), settings (--hipaa, --block-public-connections) and
+    # default_endpoint_settings (--cu): the settings are kept, the compute-only fields ignored.
+    created = neonctl.shows_json(
+        *["projects", "create", "--name", "demo", "--region-id", "aws-eu-central-1"],
+        *["--pg-version", "16", "--hipaa", "--block-public-connections", "--cu", "0.5-2"],
+        *["--database", "appdb", "--role", "app"],
+    )
+    # The project and its connection URIs (none: this service runs no databases).
+    assert set(created) == {"project", "connection_uris"}
+    assert created["connection_uris"] == []
+    project = created["project"]
+    assert (project["name"], project["region_id"], project["pg_version"]) == (
+        "demo",
+        "aws-eu-central-1",
+        16,
+    )
+    assert project["settings"] == {"hipaa": True, "block_public_connections": True}
+    assert project == raw_project(running, project["id"])
+    project_id = project["id"]
+
+    assert neonctl.shows_json("projects", "get", project_id) == project
+
+    # Update prints the project alone; settings given are merged into those stored.
+    updated = neonctl.shows_json(
+        "projects", "update", project_id, "--name", "renamed", "--block-vpc-connections"
+    )
+    assert updated["id"] == project_id
+    assert updated["name"] == "renamed"
+    assert updated["settings"] == {
+        "hipaa": True,
+        "block_public_connections": True,
+        "block_vpc_connections": True,
+    }
+    assert updated == raw_project(running, project_id)
+    unhipaa = neonctl.shows_json("projects", "update", project_id, "--hipaa=false", "--cu", "1")
+    assert unhipaa["settings"]["hipaa"] is False
+    assert unhipaa["name"] == "renamed"
+
+    deleted = neonctl.shows_json("projects", "delete", project_id)
+    assert deleted == unhipaa
+    assert raw(running, f"/projects/{project_id}").status_code == 404
+    assert f"ERROR: project {project_id} not found" in neonctl.fails(
+        "projects", "get", project_id, "--output", "json"
+    )
+
+
+def test_neonctl_5_creates_gets_updates_and_deletes_a_project_in_table_output(
+    running: Running, neonctl: Neonctl
+) -> None:
+    create = neonctl.shows("projects", "create", "--name", "demo table")
+    # The project as a stacked table, then the heading of its (empty) connection URIs.
+    assert create.startswith("Project\n")
+    shown = stacked_fields(create)
+    project_id = shown["Id"]
+    project = raw_project(running, project_id)
+    assert shown == {
+        "Id": project_id,
+        "Name": "demo table",
+        "Region Id": "aws-us-east-2",
+        "Created At": project["created_at"],
+    }
+    assert create.rstrip().endswith("Connection URIs")
+
+    assert stacked_fields(neonctl.shows("projects", "get", project_id)) == shown
+
+    renamed = stacked_fields(neonctl.shows("projects", "update", project_id, "--name", "new"))
+    assert renamed == {**shown, "Name": "new"}
+    assert raw_project(running, project_id)["name"] == "new"
+
+    assert stacked_fields(neonctl.shows("projects", "delete", project_id)) == renamed
+    assert raw(running, f"/projects/{project_id}").status_code == 404
+
+
+def test_neonctl_5_reports_that_organizations_are_not_available(
+    running: Running, neonctl: Neonctl
+) -> None:
+    said = neonctl.fails("projects", "create", "--name", "org", "--org-id", "org-acme-12345678")
+    assert "Organizations are not available yet." in said
+    assert raw(running, "/projects").json()["projects"] == []

@@ -54,6 +54,19 @@ USAGE_FIELDS = {
     "consumption_period_end",
 }
 DETAIL_FIELDS = LIST_FIELDS | USAGE_FIELDS
+# What Neon's create response holds besides the project: databases, roles and computes this
+# service does not run, so always empty.
+CREATED_EXTRAS: dict[str, Any] = {
+    "connection_uris": [],
+    "roles": [],
+    "databases": [],
+    "operations": [],
+    "endpoints": [],
+}
+# Neon's listing maps project ids to installed applications and integrations: none here.
+LISTING_EXTRAS: dict[str, Any] = {"applications": {}, "integrations": {}}
+PAGE_FIELDS = {"projects", "pagination", *LISTING_EXTRAS}
+EMPTY_PAGE = {"projects": [], **LISTING_EXTRAS}
 
 # Matches the id pattern but can never be generated (no 8-digit suffix).
 MISSING_PROJECT_ID = "no-such-project"
@@ -104,16 +117,16 @@ async def list_all(service: Service, account: Account, **params: Any) -> list[li
     """Follow cursors to the end; return the ids of each non-empty page.
 
     Checks on the way that every non-empty page carries a cursor and that the listing past the
-    end is exactly ``{"projects": []}``.
+    end is exactly ``EMPTY_PAGE``.
     """
     pages: list[list[str]] = []
     cursor: str | None = None
     for _ in range(100):
         body = await list_page(service, account, **params, **({"cursor": cursor} if cursor else {}))
         if not body["projects"]:
-            assert body == {"projects": []}
+            assert body == EMPTY_PAGE
             return pages
-        assert set(body) == {"projects", "pagination"}
+        assert set(body) == PAGE_FIELDS
         assert isinstance(body["pagination"]["cursor"], str) and body["pagination"]["cursor"]
         pages.append([project["id"] for project in body["projects"]])
         cursor = body["pagination"]["cursor"]
@@ -135,7 +148,7 @@ async def test_create_with_an_empty_project_answers_201_with_every_documented_fi
     after = datetime.now(UTC)
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"project"}
+    assert {field: value for field, value in body.items() if field != "project"} == CREATED_EXTRAS
     project = body["project"]
     assert set(project) == DETAIL_FIELDS
 
@@ -287,7 +300,7 @@ async def test_deleting_twice_is_404_the_second_time(service: Service, account: 
 async def test_list_items_have_the_list_fields_only(service: Service, account: Account) -> None:
     created = await create_project(service, account, name="listed", region_id="aws-us-west-2")
     body = await list_page(service, account)
-    assert set(body) == {"projects", "pagination"}
+    assert set(body) == PAGE_FIELDS
     [item] = body["projects"]
     assert set(item) == LIST_FIELDS
     assert not USAGE_FIELDS & set(item)
@@ -298,7 +311,7 @@ async def test_list_items_have_the_list_fields_only(service: Service, account: A
 async def test_an_account_without_projects_lists_an_empty_page(
     service: Service, account: Account
 ) -> None:
-    assert await list_page(service, account) == {"projects": []}
+    assert await list_page(service, account) == EMPTY_PAGE
 
 
 async def test_default_limit_is_10(service: Service, account: Account) -> None:
@@ -349,7 +362,7 @@ async def test_pages_never_skip_or_repeat_while_projects_are_created(
         params: dict[str, Any] = {"limit": 4} | ({"cursor": cursor} if cursor else {})
         body = await list_page(service, account, **params)
         if not body["projects"]:
-            assert body == {"projects": []}
+            assert body == EMPTY_PAGE
             break
         seen.extend(project["id"] for project in body["projects"])
         cursor = body["pagination"]["cursor"]
@@ -418,7 +431,7 @@ async def test_search_that_matches_nothing_is_an_empty_listing(
     service: Service, account: Account
 ) -> None:
     await create_named(service, account, ["alpha", "beta"])
-    assert await list_page(service, account, search="zzz-nothing") == {"projects": []}
+    assert await list_page(service, account, search="zzz-nothing") == EMPTY_PAGE
 
 
 async def test_search_pages_with_cursors(service: Service, account: Account) -> None:
@@ -431,3 +444,96 @@ async def test_search_pages_with_cursors(service: Service, account: Account) -> 
 
     assert [len(page) for page in pages] == [3, 3, 1]
     assert [project_id for page in pages for project_id in page] == newest_first(matching)
+
+
+# --- Neon's other request fields ----------------------------------------------------------------
+
+
+async def test_create_keeps_settings_provisioner_passwords_and_retention(
+    service: Service, account: Account
+) -> None:
+    settings = {
+        "hipaa": True,
+        "allowed_ips": {"ips": ["192.0.2.1"], "protected_branches_only": True},
+        "maintenance_window": {"weekdays": [6, 7], "start_time": "01:00", "end_time": "03:00"},
+    }
+    created = await create_project(
+        service,
+        account,
+        settings=settings,
+        provisioner="k8s-neonvm",
+        store_passwords=False,
+        history_retention_seconds=0,
+        # Compute-only: checked, then ignored.
+        branch={"name": "main", "database_name": "appdb", "role_name": "app"},
+        default_endpoint_settings={"autoscaling_limit_min_cu": 0.25, "suspend_timeout_seconds": -1},
+        autoscaling_limit_min_cu=0.25,
+        autoscaling_limit_max_cu=8,
+    )
+    assert set(created) == DETAIL_FIELDS | {"settings"}
+    assert created["settings"] == settings
+    assert (created["provisioner"], created["store_passwords"]) == ("k8s-neonvm", False)
+    assert created["history_retention_seconds"] == 0
+
+    fetched = await service.client.get(f"/projects/{created['id']}", headers=account.headers)
+    assert fetched.json()["project"] == created
+    [listed] = (await list_page(service, account))["projects"]
+    assert listed == {field: created[field] for field in LIST_FIELDS}
+
+
+async def test_null_fields_of_a_create_mean_the_defaults(
+    service: Service, account: Account
+) -> None:
+    fields = ["settings", "provisioner", "store_passwords", "history_retention_seconds", "branch"]
+    created = await create_project(service, account, **dict.fromkeys([*fields, "org_id"]))
+    assert "settings" not in created
+    assert (created["provisioner"], created["store_passwords"]) == ("k8s-pod", True)
+    assert created["history_retention_seconds"] == 86400
+
+
+async def test_an_update_merges_settings_and_sets_the_retention(
+    service: Service, account: Account
+) -> None:
+    created = await create_project(
+        service, account, name="kept", settings={"hipaa": True, "allowed_ips": {"ips": []}}
+    )
+    created = await created_an_hour_ago(service, account, created["id"])
+
+    async def update(fields: dict[str, Any]) -> dict[str, Any]:
+        response = await service.client.patch(
+            f"/projects/{created['id']}", json={"project": fields}, headers=account.headers
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["operations"] == []
+        project: dict[str, Any] = response.json()["project"]
+        return project
+
+    updated = await update(
+        {
+            "settings": {"allowed_ips": {"ips": ["192.0.2.1"]}, "block_vpc_connections": True},
+            "history_retention_seconds": 3600,
+            "default_endpoint_settings": {"pg_settings": {"work_mem": "64MB"}},
+        }
+    )
+    assert updated["settings"] == {
+        "hipaa": True,
+        "allowed_ips": {"ips": ["192.0.2.1"]},
+        "block_vpc_connections": True,
+    }
+    assert updated["history_retention_seconds"] == 3600
+    assert updated["name"] == "kept"
+    assert parse_timestamp(updated["updated_at"]) > parse_timestamp(created["updated_at"])
+
+    # Nothing given, nothing changed; no settings given, none changed.
+    assert await update({}) == updated
+    assert (await update({"settings": {}}))["settings"] == updated["settings"]
+
+
+@pytest.mark.parametrize(
+    "params", [{"recoverable": "false"}, {"recoverable": "true"}, {"timeout": 100}]
+)
+async def test_neons_listing_parameters_are_accepted_and_change_nothing(
+    service: Service, account: Account, params: dict[str, Any]
+) -> None:
+    await create_named(service, account, ["one", "two"])
+    assert await list_page(service, account, **params) == await list_page(service, account)

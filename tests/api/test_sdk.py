@@ -21,7 +21,11 @@ What is specified here:
 - key lifecycle (API.md): ``api_keys.create`` limits a key (expiry, scopes, read only, one
   project), a 403 is ``PermissionDeniedError`` naming the scope, ``api_keys.rotate`` returns the
   new key while the old one works out its grace period, and a second rotation is
-  ``ConflictError``.
+  ``ConflictError``;
+- organizations (API.md): ``organizations.create`` makes the key's owner the one admin, the
+  organization is listed, renamed, its members listed with their e-mail, and deleted; to someone
+  who is not a member it is ``NotFoundError``; the last admin can be neither demoted nor removed
+  (``ConflictError``); ``users.auth`` names the key's owner.
 
 The server runs with ``UNIQUE_RATE_LIMITS=off``: creating 1,000 projects in a few seconds is
 beyond the default 700 requests a minute, and rate limiting is not what this module specifies.
@@ -70,13 +74,17 @@ from unique.client import (
     APIConnectionError,
     ApiKey,
     AsyncClient,
+    AuthDetails,
     AuthenticationError,
     BadRequestError,
     Client,
     ConflictError,
     CreatedApiKey,
     KeyCreator,
+    Member,
     NotFoundError,
+    Organization,
+    OrganizationMember,
     PermissionDeniedError,
     Project,
     ProjectPage,
@@ -942,3 +950,105 @@ def test_rotating_with_a_grace_period_keeps_both_keys_working_and_rotating_again
     for key_id in (old.id, newest.id):
         sdk(revoke_key(key_id))
     assert_no_secret_in_the_server_log(live)
+
+
+# --- organizations ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stranger_key(live: LiveApi) -> str:
+    """The key of an account that is a member of no organization of the test's user."""
+    _, key = bootstrap_user(live.database_url, email="stranger@example.com", name="Stu Stranger")
+    live.secrets.add(key)
+    return key
+
+
+def test_an_organization_is_created_listed_renamed_its_members_listed_and_deleted(
+    sdk: Sdk, live: LiveApi, stranger_key: str
+) -> None:
+    name = unique_name("sdk org")
+    created = sdk(lambda client: client.organizations.create(name))
+
+    assert isinstance(created, Organization)
+    assert re.fullmatch(r"org-[a-z0-9-]{1,60}", created.id)
+    assert (created.name, created.plan, created.managed_by) == (name, "self-hosted", "console")
+    assert created.handle.startswith("sdk-org-")
+    assert_utc(created.created_at)
+    assert_utc(created.updated_at)
+    assert created.raw == live.get(f"/organizations/{created.id}")
+
+    listed = sdk(lambda client: client.organizations.list())
+    assert all(isinstance(organization, Organization) for organization in listed)
+    assert created in listed
+    assert sdk(lambda client: client.organizations.get(created.id)) == created
+
+    new_name = unique_name("sdk renamed")
+    renamed = sdk(lambda client: client.organizations.rename(created.id, new_name))
+    assert (renamed.id, renamed.name, renamed.handle) == (created.id, new_name, created.handle)
+    assert renamed.updated_at >= created.updated_at
+    (shown,) = [
+        item for item in sdk(lambda client: client.organizations.list()) if item.id == created.id
+    ]
+    assert shown.name == new_name
+
+    (only,) = sdk(lambda client: client.organizations.members(created.id))
+    assert isinstance(only, OrganizationMember)
+    assert only.email == EMAIL
+    assert isinstance(only.member, Member)
+    assert (only.member.user_id, only.member.org_id, only.member.role) == (
+        live.user_id,
+        created.id,
+        "admin",
+    )
+    assert_utc(only.member.joined_at)
+    assert only.raw == live.get(f"/organizations/{created.id}/members")["members"][0]
+    member_id = only.member.id
+    assert sdk(lambda client: client.organizations.get_member(created.id, member_id)) == only.member
+
+    # The one admin can be neither demoted nor removed; an unknown member is not found.
+    demoted = sdk.raises(
+        ConflictError,
+        lambda client: client.organizations.change_role(created.id, member_id, "member"),
+    )
+    leaving = sdk.raises(
+        ConflictError, lambda client: client.organizations.remove_member(created.id, member_id)
+    )
+    assert (demoted.status, leaving.status) == (409, 409)
+    assert demoted.request_id and leaving.request_id
+    sdk.raises(
+        NotFoundError,
+        lambda client: client.organizations.remove_member(created.id, uuid.uuid4()),
+    )
+    kept_admin = sdk(
+        lambda client: client.organizations.change_role(created.id, member_id, "admin")
+    )
+    assert (kept_admin.id, kept_admin.role) == (member_id, "admin")
+
+    # To someone who is not a member, the organization does not exist.
+    as_stranger = {"api_key": stranger_key}
+    for operation in (
+        lambda client: client.organizations.get(created.id),
+        lambda client: client.organizations.members(created.id),
+        lambda client: client.organizations.rename(created.id, "Mine now"),
+        lambda client: client.organizations.delete(created.id),
+        lambda client: client.organizations.remove_member(created.id, member_id),
+    ):
+        error = sdk.raises(NotFoundError, operation, **as_stranger)
+        assert error.status == 404 and error.request_id
+    assert created.id not in [
+        item.id for item in sdk(lambda client: client.organizations.list(), **as_stranger)
+    ]
+
+    deleted = sdk(lambda client: client.organizations.delete(created.id))
+    assert isinstance(deleted, Organization)
+    assert (deleted.id, deleted.name) == (created.id, new_name)
+    sdk.raises(NotFoundError, lambda client: client.organizations.get(created.id))
+    assert created.id not in [item.id for item in sdk(lambda client: client.organizations.list())]
+
+
+def test_users_auth_names_the_key_owner(sdk: Sdk, live: LiveApi) -> None:
+    details = sdk(lambda client: client.users.auth())
+
+    assert isinstance(details, AuthDetails)
+    assert (details.account_id, details.auth_method) == (live.user_id, "api_key_user")
+    assert details.raw == live.get("/auth")

@@ -1,7 +1,9 @@
 """``GET /users/me``, as specified in API.md ("Current user").
 
 The answer describes the owner of the key that made the request, with exactly the documented
-fields: ``login`` is the email, ``last_name`` and ``image`` are empty, ``plan`` is "self-hosted".
+fields: ``login`` is the email, ``last_name`` and ``image`` are empty, ``plan`` is "self-hosted";
+and the fields of Neon's CurrentUserInfoResponse the service has no use for (no computes, no
+branches, no identity providers) say so: limits 0 (none configured) and no linked accounts.
 """
 
 from __future__ import annotations
@@ -10,7 +12,24 @@ from typing import Any
 
 from tests.helpers import Account, Service
 
-USER_FIELDS = {"id", "email", "login", "name", "last_name", "image", "projects_limit", "plan"}
+USER_FIELDS = {
+    "id",
+    "email",
+    "login",
+    "name",
+    "last_name",
+    "image",
+    "projects_limit",
+    "plan",
+    "active_seconds_limit",
+    "branches_limit",
+    "max_autoscaling_limit",
+    "auth_accounts",
+}
+
+
+def is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 async def get_me(service: Service, account: Account) -> dict[str, Any]:
@@ -31,6 +50,10 @@ def assert_describes(user: dict[str, Any], account: Account) -> None:
     assert isinstance(user["projects_limit"], int)
     assert not isinstance(user["projects_limit"], bool)
     assert user["plan"] == "self-hosted"
+    assert (user["active_seconds_limit"], user["branches_limit"]) == (0, 0)
+    assert all(is_int(user[field]) for field in ("active_seconds_limit", "branches_limit"))
+    assert user["max_autoscaling_limit"] == 0
+    assert user["auth_accounts"] == []
 
 
 async def test_me_describes_the_keys_owner_with_exactly_the_documented_fields(

@@ -87,6 +87,28 @@ ROTATED_KEY_JSON = {
 }
 
 
+ORG_ID = "org-misty-lake-12345678"
+MEMBER_ID = "5d0b4d1e-8f59-4ac2-9b0c-7c3f4e1a2b3c"
+ORGANIZATION_JSON = {
+    "id": ORG_ID,
+    "name": "Acme",
+    "handle": "acme-12345678",
+    "plan": "self-hosted",
+    "managed_by": "console",
+    "created_at": STAMP,
+    "updated_at": STAMP,
+}
+MEMBER_JSON = {
+    "id": MEMBER_ID,
+    "user_id": USER_ID,
+    "org_id": ORG_ID,
+    "role": "admin",
+    "joined_at": STAMP,
+}
+MEMBERS_JSON = {"members": [{"member": MEMBER_JSON, "user": {"email": "sam@example.com"}}]}
+AUTH_JSON = {"account_id": USER_ID, "auth_method": "api_key_user"}
+
+
 def project_json(number: int) -> Json:
     return {**PROJECT_JSON, "id": f"misty-lake-{number:08d}", "name": f"misty-{number}"}
 
@@ -268,6 +290,8 @@ class Route:
 
 
 PROJECT_PATH = "/api/v2/projects/misty-lake-12345678"
+ORG_PATH = f"/api/v2/organizations/{ORG_ID}"
+MEMBER_PATH = f"{ORG_PATH}/members/{MEMBER_ID}"
 # Reads, and revocations (idempotent on the server): retried.
 IDEMPOTENT = {
     "users.me": Route(lambda client: client.users.me(), "GET", "/api/v2/users/me", ok(USER_JSON)),
@@ -292,8 +316,31 @@ IDEMPOTENT = {
         PROJECT_PATH,
         ok({"project": PROJECT_JSON}),
     ),
+    "users.auth": Route(lambda client: client.users.auth(), "GET", "/api/v2/auth", ok(AUTH_JSON)),
+    "organizations.list": Route(
+        lambda client: client.organizations.list(),
+        "GET",
+        "/api/v2/users/me/organizations",
+        ok({"organizations": [ORGANIZATION_JSON]}),
+    ),
+    "organizations.get": Route(
+        lambda client: client.organizations.get(ORG_ID), "GET", ORG_PATH, ok(ORGANIZATION_JSON)
+    ),
+    "organizations.members": Route(
+        lambda client: client.organizations.members(ORG_ID),
+        "GET",
+        f"{ORG_PATH}/members",
+        ok(MEMBERS_JSON),
+    ),
+    "organizations.get_member": Route(
+        lambda client: client.organizations.get_member(ORG_ID, MEMBER_ID),
+        "GET",
+        MEMBER_PATH,
+        ok(MEMBER_JSON),
+    ),
 }
-# Creating (rotating creates a key), renaming and deleting: never sent twice.
+# Creating (rotating creates a key), renaming, deleting, changing a role and removing a member
+# (which a second time answers 404, unlike a revocation): never sent twice.
 NOT_IDEMPOTENT = {
     "api_keys.create": Route(
         lambda client: client.api_keys.create("ci"),
@@ -324,6 +371,36 @@ NOT_IDEMPOTENT = {
         "DELETE",
         PROJECT_PATH,
         ok({"project": PROJECT_JSON}),
+    ),
+    "organizations.create": Route(
+        lambda client: client.organizations.create("Acme"),
+        "POST",
+        "/api/v2/organizations",
+        ok(ORGANIZATION_JSON, 201),
+    ),
+    "organizations.rename": Route(
+        lambda client: client.organizations.rename(ORG_ID, "Acme"),
+        "PATCH",
+        ORG_PATH,
+        ok(ORGANIZATION_JSON),
+    ),
+    "organizations.delete": Route(
+        lambda client: client.organizations.delete(ORG_ID),
+        "DELETE",
+        ORG_PATH,
+        ok(ORGANIZATION_JSON),
+    ),
+    "organizations.change_role": Route(
+        lambda client: client.organizations.change_role(ORG_ID, MEMBER_ID, "member"),
+        "PATCH",
+        MEMBER_PATH,
+        ok({**MEMBER_JSON, "role": "member"}),
+    ),
+    "organizations.remove_member": Route(
+        lambda client: client.organizations.remove_member(ORG_ID, MEMBER_ID),
+        "DELETE",
+        MEMBER_PATH,
+        ok({}),
     ),
 }
 

@@ -22,6 +22,11 @@ from sdk_support import (
     FAKE_KEY,
     LATER,
     LISTED_KEY_JSON,
+    MEMBER_ID,
+    MEMBER_JSON,
+    MEMBERS_JSON,
+    ORG_ID,
+    ORGANIZATION_JSON,
     READ_SCOPES,
     ROTATED_KEY_JSON,
     STAMP,
@@ -158,6 +163,14 @@ def test_every_command_help_shows_an_example_naming_uniquectl() -> None:
     commands = [[], ["me"], ["auth"], ["api-keys"], ["projects"]]
     commands += [["api-keys", name] for name in ("list", "create", "rotate", "revoke")]
     commands += [["projects", name] for name in ("list", "create", "get", "update", "delete")]
+    commands += [["orgs"]]
+    commands += [
+        ["orgs", name]
+        for name in (
+            *("list", "create", "get", "rename", "delete"),
+            *("members", "set-role", "remove-member"),
+        )
+    ]
 
     for command in commands:
         result = uniquectl(*command, "--help")
@@ -295,3 +308,127 @@ def test_api_keys_list_shows_access_and_expiry(fake_api: FakeApi) -> None:
     assert "Read only" in rows["7"] and "2031-01-31 12:00 UTC" in rows["7"]
     assert "projects:read" in rows["8"] and "expired" in rows["8"]
     assert "project misty-lake-12345678" in rows["9"] and "Full access" not in rows["9"]
+
+
+# --- orgs ------------------------------------------------------------------------------------
+
+
+def wide(*args: str):  # type: ignore[no-untyped-def]
+    """``uniquectl *args`` with the stand-in's key, in a terminal wide enough not to fold."""
+    return CliRunner().invoke(
+        app, [*args, "--api-key", FAKE_KEY], prog_name="uniquectl", env={"COLUMNS": "200"}
+    )
+
+
+def test_orgs_list_create_get_rename_and_delete_print_the_api_json_or_a_table(
+    fake_api: FakeApi,
+) -> None:
+    renamed_json = {**ORGANIZATION_JSON, "name": "Acme Corp"}
+    listed_json = {"organizations": [ORGANIZATION_JSON]}
+    fake_api.script = [
+        ok(ORGANIZATION_JSON, 201),
+        ok(listed_json),
+        ok(listed_json),
+        ok(ORGANIZATION_JSON),
+        ok(renamed_json),
+        ok(renamed_json),
+        ok({"organizations": []}),
+    ]
+
+    created = wide("orgs", "create", "--name", "Acme", "-o", "json")
+    listed = wide("orgs", "list", "-o", "yaml")
+    listed_table = wide("orgs", "list")
+    fetched = wide("orgs", "get", ORG_ID, "-o", "json")
+    renamed = wide("orgs", "rename", ORG_ID, "--name", "Acme Corp")
+    deleted = wide("orgs", "delete", ORG_ID, "-o", "json")
+    none = wide("orgs", "list")
+
+    for result in (created, listed, listed_table, fetched, renamed, deleted, none):
+        assert result.exit_code == 0, result.output
+    assert json.loads(created.stdout) == ORGANIZATION_JSON
+    assert yaml.safe_load(listed.stdout) == listed_json
+    for value in (ORG_ID, "Acme", "acme-12345678", "2022-12-23 20:52 UTC"):
+        assert value in listed_table.stdout
+    assert json.loads(fetched.stdout) == ORGANIZATION_JSON
+    assert "Renamed organization" in renamed.stdout and "Acme Corp" in renamed.stdout
+    assert json.loads(deleted.stdout) == renamed_json
+    assert "No organizations" in none.stdout
+    path = f"/api/v2/organizations/{ORG_ID}"
+    assert fake_api.sent == [
+        ("POST", "/api/v2/organizations"),
+        *[("GET", "/api/v2/users/me/organizations")] * 2,
+        ("GET", path),
+        ("PATCH", path),
+        ("DELETE", path),
+        ("GET", "/api/v2/users/me/organizations"),
+    ]
+    assert fake_api.bodies()[0] == {"organization": {"name": "Acme"}}
+    assert fake_api.bodies()[4] == {"name": "Acme Corp"}
+
+
+def test_orgs_members_set_role_and_remove_member(fake_api: FakeApi) -> None:
+    promoted_json = {**MEMBER_JSON, "role": "member"}
+    fake_api.script = [ok(MEMBERS_JSON), ok(MEMBERS_JSON), ok(promoted_json), ok({}), ok({})]
+
+    members_json = wide("orgs", "members", ORG_ID, "-o", "json")
+    members_table = wide("orgs", "members", ORG_ID)
+    demoted = wide("orgs", "set-role", ORG_ID, MEMBER_ID, "--role", "member", "-o", "json")
+    removed_json = wide("orgs", "remove-member", ORG_ID, MEMBER_ID, "-o", "json")
+    removed_table = wide("orgs", "remove-member", ORG_ID, MEMBER_ID)
+
+    for result in (members_json, members_table, demoted, removed_json, removed_table):
+        assert result.exit_code == 0, result.output
+    assert json.loads(members_json.stdout) == MEMBERS_JSON
+    (row,) = [line for line in members_table.stdout.splitlines() if MEMBER_ID in line]
+    assert "sam@example.com" in row and "admin" in row
+    assert json.loads(demoted.stdout) == promoted_json
+    assert json.loads(removed_json.stdout) == {}
+    assert f"Removed member {MEMBER_ID} from {ORG_ID}." in removed_table.stdout
+    member_path = f"/api/v2/organizations/{ORG_ID}/members/{MEMBER_ID}"
+    assert fake_api.sent == [
+        *[("GET", f"/api/v2/organizations/{ORG_ID}/members")] * 2,
+        ("PATCH", member_path),
+        *[("DELETE", member_path)] * 2,
+    ]
+    assert fake_api.bodies()[2] == {"role": "member"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["orgs", "set-role", ORG_ID, MEMBER_ID, "--role", "owner"],
+        ["orgs", "set-role", ORG_ID, MEMBER_ID],
+        ["orgs", "set-role", ORG_ID, "not-a-member-id", "--role", "admin"],
+        ["orgs", "remove-member", ORG_ID, "42"],
+        ["orgs", "create"],
+        ["orgs", "rename", ORG_ID],
+    ],
+    ids=["unknown role", "no role", "bad member id", "numeric member id", "no name", "no name"],
+)
+def test_orgs_usage_errors_exit_2_without_a_request(fake_api: FakeApi, args: list[str]) -> None:
+    result = uniquectl(*args, "--api-key", FAKE_KEY)
+
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert fake_api.requests == []
+
+
+def test_an_organization_you_are_not_a_member_of_is_one_line_and_exit_1(
+    fake_api: FakeApi,
+) -> None:
+    body = {
+        "code": "NOT_FOUND",
+        "message": f"organization {ORG_ID} was not found",
+        "request_id": "r-404",
+    }
+    fake_api.script = [Reply(404, body), Reply(404, body)]
+
+    fetched = uniquectl("orgs", "get", ORG_ID, "--api-key", FAKE_KEY)
+    removed = uniquectl("orgs", "remove-member", ORG_ID, MEMBER_ID, "--api-key", FAKE_KEY)
+
+    for result in (fetched, removed):
+        assert (result.exit_code, result.stdout) == (1, "")
+        assert result.stderr == (
+            f"error: 404 NOT_FOUND organization {ORG_ID} was not found (request id r-404)\n"
+        )
+    assert len(fake_api.requests) == 2, "a removal is never sent again"

@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import pytest
 import unique.client
-from sdk_support import FAKE_KEY, UNREACHABLE, FakeApi, Reply, Sdk, reveals
+from sdk_support import (
+    FAKE_KEY,
+    MEMBER_ID,
+    ORG_ID,
+    UNREACHABLE,
+    FakeApi,
+    Operation,
+    Reply,
+    Sdk,
+    reveals,
+)
 from unique.client import (
     APIConnectionError,
     AuthenticationError,
@@ -160,3 +170,49 @@ def test_every_exception_the_package_exports_is_a_unique_error() -> None:
 
     assert APIConnectionError in exceptions
     assert all(issubclass(exception, UniqueError) for exception in exceptions)
+
+
+@pytest.mark.parametrize(
+    ("operation", "status", "error_type"),
+    [
+        (lambda client: client.organizations.get(ORG_ID), 404, NotFoundError),
+        (lambda client: client.organizations.members(ORG_ID), 404, NotFoundError),
+        (lambda client: client.organizations.rename(ORG_ID, "Mine"), 403, PermissionDeniedError),
+        (lambda client: client.organizations.delete(ORG_ID), 409, ConflictError),
+        (
+            lambda client: client.organizations.change_role(ORG_ID, MEMBER_ID, "member"),
+            409,
+            ConflictError,
+        ),
+        (lambda client: client.organizations.remove_member(ORG_ID, MEMBER_ID), 404, NotFoundError),
+        (lambda client: client.organizations.create(""), 400, BadRequestError),
+    ],
+    ids=[
+        "not a member",
+        "members of another's",
+        "not an admin",
+        "still owns projects",
+        "the last admin",
+        "removed already",
+        "no name",
+    ],
+)
+def test_organization_failures_raise_their_exception(
+    sdk: Sdk,
+    fake_api: FakeApi,
+    operation: Operation,
+    status: int,
+    error_type: type[UniqueError],
+) -> None:
+    body = {"code": "X", "message": "Refused.", "request_id": "req-org"}
+    fake_api.script = [Reply(status, body)]
+
+    with pytest.raises(error_type) as caught:
+        sdk(operation)
+
+    assert (caught.value.status, caught.value.message, caught.value.request_id) == (
+        status,
+        "Refused.",
+        "req-org",
+    )
+    assert len(fake_api.requests) == 1

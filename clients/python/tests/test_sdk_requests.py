@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -13,10 +14,16 @@ import pytest
 import unique.client
 from sdk_support import (
     ALL_SCOPES,
+    AUTH_JSON,
     BASE_URL,
     CREATED_KEY_JSON,
     FAKE_KEY,
     LISTED_KEY_JSON,
+    MEMBER_ID,
+    MEMBER_JSON,
+    MEMBERS_JSON,
+    ORG_ID,
+    ORGANIZATION_JSON,
     PROJECT_JSON,
     READ_SCOPES,
     REVOKED_KEY_JSON,
@@ -33,9 +40,13 @@ from unique.client import (
     SCOPES,
     ApiKey,
     AsyncClient,
+    AuthDetails,
     Client,
     CreatedApiKey,
     KeyCreator,
+    Member,
+    Organization,
+    OrganizationMember,
     Project,
     RevokedApiKey,
     RotatedApiKey,
@@ -375,3 +386,157 @@ def test_the_sdk_imports_without_the_server_stack() -> None:
     shown = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
 
     assert shown.stdout.strip() == "[]"
+
+
+# --- organizations and GET /auth -------------------------------------------------------------
+
+
+def test_organizations_send_their_requests_and_return_typed_organizations(
+    sdk: Sdk, fake_api: FakeApi
+) -> None:
+    renamed_json = {**ORGANIZATION_JSON, "name": "Acme Corp"}
+    fake_api.script = [
+        ok(ORGANIZATION_JSON, 201),
+        ok({"organizations": [ORGANIZATION_JSON]}),
+        ok(ORGANIZATION_JSON),
+        ok(renamed_json),
+        ok(renamed_json),
+    ]
+
+    created, listed, fetched, renamed, deleted = sdk(
+        lambda client: _in_turn(
+            client,
+            lambda: client.organizations.create("Acme"),
+            lambda: client.organizations.list(),
+            lambda: client.organizations.get(ORG_ID),
+            lambda: client.organizations.rename(ORG_ID, "Acme Corp"),
+            lambda: client.organizations.delete(ORG_ID),
+        )
+    )
+
+    path = f"/api/v2/organizations/{ORG_ID}"
+    assert fake_api.sent == [
+        ("POST", "/api/v2/organizations"),
+        ("GET", "/api/v2/users/me/organizations"),
+        ("GET", path),
+        ("PATCH", path),
+        ("DELETE", path),
+    ]
+    assert fake_api.bodies() == [
+        {"organization": {"name": "Acme"}},
+        None,
+        None,
+        {"name": "Acme Corp"},
+        None,
+    ]
+    assert isinstance(created, Organization)
+    assert (created.id, created.name, created.handle, created.plan, created.managed_by) == (
+        ORG_ID,
+        "Acme",
+        "acme-12345678",
+        "self-hosted",
+        "console",
+    )
+    assert (created.created_at, created.updated_at) == (CREATED, CREATED)
+    assert created.raw == ORGANIZATION_JSON
+    assert listed == [created] and isinstance(listed, list)
+    assert fetched == created
+    for organization in (renamed, deleted):
+        assert isinstance(organization, Organization)
+        assert (organization.id, organization.name) == (ORG_ID, "Acme Corp")
+        assert organization.raw == renamed_json
+
+
+def test_members_are_listed_with_their_email_and_changed_or_removed_by_membership_id(
+    sdk: Sdk, fake_api: FakeApi
+) -> None:
+    demoted_json = {**MEMBER_JSON, "role": "member"}
+    fake_api.script = [ok(MEMBERS_JSON), ok(MEMBER_JSON), ok(demoted_json), ok({})]
+
+    listed, fetched, demoted, removed = sdk(
+        lambda client: _in_turn(
+            client,
+            lambda: client.organizations.members(ORG_ID),
+            lambda: client.organizations.get_member(ORG_ID, MEMBER_ID),
+            lambda: client.organizations.change_role(ORG_ID, uuid.UUID(MEMBER_ID), "member"),
+            lambda: client.organizations.remove_member(ORG_ID, MEMBER_ID),
+        )
+    )
+
+    member_path = f"/api/v2/organizations/{ORG_ID}/members/{MEMBER_ID}"
+    assert fake_api.sent == [
+        ("GET", f"/api/v2/organizations/{ORG_ID}/members"),
+        ("GET", member_path),
+        ("PATCH", member_path),
+        ("DELETE", member_path),
+    ]
+    assert fake_api.bodies() == [None, None, {"role": "member"}, None]
+    (only,) = listed
+    assert isinstance(only, OrganizationMember)
+    assert only.email == "sam@example.com"
+    assert only.raw == MEMBERS_JSON["members"][0]
+    assert isinstance(only.member, Member)
+    assert (only.member.id, only.member.user_id, only.member.org_id, only.member.role) == (
+        MEMBER_ID,
+        USER_ID,
+        ORG_ID,
+        "admin",
+    )
+    assert only.member.joined_at == CREATED
+    assert fetched == only.member
+    assert isinstance(demoted, Member)
+    assert (demoted.id, demoted.role, demoted.raw) == (MEMBER_ID, "member", demoted_json)
+    assert removed is None
+
+
+def test_users_auth_says_who_the_key_acts_for(sdk: Sdk, fake_api: FakeApi) -> None:
+    fake_api.script = [ok(AUTH_JSON)]
+
+    details = sdk(lambda client: client.users.auth())
+
+    assert isinstance(details, AuthDetails)
+    assert (details.account_id, details.auth_method) == (USER_ID, "api_key_user")
+    assert details.raw == AUTH_JSON
+    assert fake_api.sent == [("GET", "/api/v2/auth")]
+
+
+def test_organization_and_member_ids_are_escaped_so_they_cannot_reach_another_route(
+    sdk: Sdk, fake_api: FakeApi
+) -> None:
+    fake_api.script = [ok(ORGANIZATION_JSON), ok(MEMBER_JSON)]
+
+    sdk(
+        lambda client: _in_turn(
+            client,
+            lambda: client.organizations.get("../api_keys?x=1"),
+            lambda: client.organizations.get_member(ORG_ID, "../../../api_keys"),
+        )
+    )
+
+    assert [request.url.raw_path for request in fake_api.requests] == [
+        b"/api/v2/organizations/..%2Fapi_keys%3Fx%3D1",
+        f"/api/v2/organizations/{ORG_ID}/members/..%2F..%2F..%2Fapi_keys".encode(),
+    ]
+
+
+@pytest.mark.parametrize(
+    "method",
+    [
+        "list",
+        "create",
+        "get",
+        "rename",
+        "delete",
+        "members",
+        "get_member",
+        "change_role",
+        "remove_member",
+    ],
+)
+def test_async_organizations_take_the_same_arguments_as_sync_ones(method: str) -> None:
+    sync = inspect.signature(getattr(unique.client.Organizations, method))
+    asynchronous = inspect.signature(getattr(unique.client.AsyncOrganizations, method))
+
+    assert sync.parameters == asynchronous.parameters
+    assert sync.return_annotation == asynchronous.return_annotation
+    assert inspect.iscoroutinefunction(getattr(unique.client.AsyncOrganizations, method))

@@ -1,5 +1,6 @@
 """Reads and revocations (idempotent) are sent again after a 429, a 503 or no answer, waiting
-as ``Retry-After`` says (capped) or backing off; creating, renaming and deleting never are."""
+as ``Retry-After`` says (capped) or backing off; creating, renaming, deleting, changing a
+member's role and removing a member never are."""
 
 from __future__ import annotations
 

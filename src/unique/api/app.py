@@ -15,7 +15,7 @@ from unique.api.direct import check_direct_calls
 from unique.api.docs import install_docs
 from unique.api.errors import install_error_handlers
 from unique.api.guard import BEARER_SCHEME, BEARER_SECURITY_SCHEME
-from unique.api.routes import api_keys, operations, projects, users
+from unique.api.routes import api_keys, operations, organizations, projects, users
 from unique.config import Settings, load_settings
 from unique.console import auth_pages, key_pages, project_pages
 from unique.console.web import STATIC_DIRECTORY, ConsoleSecurityHeaders
@@ -66,8 +66,15 @@ def create_app(settings: Settings, *, owns_process: bool = False) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(ConsoleSecurityHeaders, api_prefix=API_PREFIX)
     install_error_handlers(app)
-    for module in (api_keys, projects, users):
-        app.include_router(module.router, prefix=API_PREFIX)
+    for router in (
+        api_keys.router,
+        projects.router,
+        users.router,
+        organizations.me_router,
+        organizations.router,
+        organizations.auth_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(operations.router)
     install_docs(app, API_PREFIX, OPENAPI_URL)
     for console in (auth_pages, project_pages, key_pages):

@@ -5,11 +5,19 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 import orjson
 from fastapi import Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+)
 
 from unique.api_keys import KEY_NAME_MAX_LENGTH, NewKey, clean_key_name
 from unique.auth.access import Access, Scope, UnknownScope, sorted_names, with_implied
@@ -37,7 +45,7 @@ Timestamp = Annotated[
 ]
 
 
-def _as_value_error(clean: Any) -> Any:
+def as_value_error(clean: Any) -> Any:
     """Run a domain rule inside Pydantic validation, reporting its message as the field's error."""
 
     def validate(value: object) -> object:
@@ -85,12 +93,12 @@ def _name_schema(max_length: int) -> WithJsonSchema:
 
 KeyName = Annotated[
     str,
-    BeforeValidator(_as_value_error(clean_key_name)),
+    BeforeValidator(as_value_error(clean_key_name)),
     _name_schema(KEY_NAME_MAX_LENGTH),
 ]
 ProjectName = Annotated[
     str,
-    BeforeValidator(_as_value_error(clean_project_name)),
+    BeforeValidator(as_value_error(clean_project_name)),
     _name_schema(PROJECT_NAME_MAX_LENGTH),
 ]
 
@@ -156,8 +164,10 @@ Scopes = Annotated[
     ),
 ]
 ProjectIdField = Annotated[str, Field(pattern=r"^[a-z0-9-]{1,60}$")]
+# The bounds before the validator: after it, the OpenAPI document would show them as Pydantic's
+# raw ``ge``/``le`` rather than JSON Schema's ``minimum``/``maximum``.
 GracePeriod = Annotated[
-    int, BeforeValidator(_whole_number), Field(ge=0, le=604_800, description="Seconds.")
+    int, Field(ge=0, le=604_800, description="Seconds."), BeforeValidator(_whole_number)
 ]
 
 
@@ -278,6 +288,11 @@ class ProjectDetail(ProjectListItem):
     active_time_seconds: int
     consumption_period_start: Timestamp
     consumption_period_end: Timestamp
+    settings: dict[str, Any] | None = Field(
+        default=None,
+        exclude_if=_omitted_when_none,
+        description="The settings given at creation or by updates, as given; absent if none.",
+    )
 
 
 class Pagination(BaseModel):
@@ -288,6 +303,12 @@ class ProjectsPage(BaseModel):
     projects: list[ProjectListItem]
     pagination: Pagination | None = Field(
         default=None, description="Present whenever projects is non-empty."
+    )
+    applications: dict[str, list[str]] = Field(
+        description="Neon's applications installed per project id: always empty here."
+    )
+    integrations: dict[str, list[str]] = Field(
+        description="Neon's integrations installed per project id: always empty here."
     )
 
 
@@ -300,10 +321,135 @@ class ProjectUpdated(BaseModel):
     operations: list[dict[str, Any]]
 
 
+class ProjectCreated(ProjectResponse):
+    """Neon's create response, whose databases, roles and computes this service does not run."""
+
+    connection_uris: list[dict[str, Any]] = Field(description="Always empty here.")
+    roles: list[dict[str, Any]] = Field(description="Always empty here.")
+    databases: list[dict[str, Any]] = Field(description="Always empty here.")
+    operations: list[dict[str, Any]] = Field(description="Always empty here.")
+    endpoints: list[dict[str, Any]] = Field(description="Always empty here.")
+
+
+# Neon's request shapes (ProjectCreateRequest, ProjectUpdateRequest of its OpenAPI document), field
+# for field and type for type. Inside `settings`, which is stored and returned as given, a field may
+# be left out but not sent as null: Neon's shape has no null there, so a client could not read it
+# back.
+# (The bounds go before the validator: after it, they would not reach the JSON schema.)
+Int64NonNegative = Annotated[int, Field(ge=0, le=2**63 - 1), BeforeValidator(_whole_number)]
+ComputeUnit = Annotated[
+    float, Field(ge=0.25, allow_inf_nan=False), WithJsonSchema({"type": "number", "minimum": 0.25})
+]
+HistoryRetention = Annotated[
+    int,
+    Field(ge=0, le=2_592_000, description="Seconds (at most 30 days)."),
+    BeforeValidator(_whole_number),
+]
+Provisioner = Literal["k8s-pod", "k8s-neonvm", "serverless-platform"]
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    """Each property's schema without the null that ``X | None`` adds to it."""
+    for name, prop in schema.get("properties", {}).items():
+        options = [option for option in prop.get("anyOf", ()) if option != {"type": "null"}]
+        if "anyOf" in prop and len(options) == 1:
+            del prop["anyOf"]
+            schema["properties"][name] = {**options[0], **prop}
+
+
+class NeverNull(Request):
+    """An object whose fields may be left out but never sent as null (nor say so)."""
+
+    model_config = ConfigDict(json_schema_extra=_without_null)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Defaults are not validated: only a null the client sent gets here.
+        if value is None:
+            raise ValueError("must not be null; leave the field out instead")
+        return value
+
+
+class ProjectQuota(NeverNull):
+    active_time_seconds: Int64NonNegative | None = None
+    compute_time_seconds: Int64NonNegative | None = None
+    written_data_bytes: Int64NonNegative | None = None
+    data_transfer_bytes: Int64NonNegative | None = None
+    logical_size_bytes: Int64NonNegative | None = None
+
+
+class AllowedIps(NeverNull):
+    ips: list[str] | None = None
+    protected_branches_only: bool | None = None
+
+
+class MaintenanceWindow(NeverNull):
+    weekdays: list[Annotated[int, BeforeValidator(_whole_number)]]
+    start_time: str
+    end_time: str
+
+
+class PreloadLibraries(NeverNull):
+    use_defaults: bool | None = None
+    enabled_libraries: list[str] | None = None
+
+
+class ProjectSettings(NeverNull):
+    """Neon's ProjectSettingsData: kept and returned as given; nothing here acts on it."""
+
+    quota: ProjectQuota | None = None
+    allowed_ips: AllowedIps | None = None
+    enable_logical_replication: bool | None = None
+    maintenance_window: MaintenanceWindow | None = None
+    block_public_connections: bool | None = None
+    block_vpc_connections: bool | None = None
+    audit_log_level: Literal["base", "extended", "full"] | None = None
+    hipaa: bool | None = None
+    preload_libraries: PreloadLibraries | None = None
+
+    def as_given(self) -> dict[str, Any]:
+        """The settings the client sent, without the ones it left out."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class DefaultEndpointSettings(Request):
+    """Neon's compute settings: accepted, checked and ignored (this service runs no computes)."""
+
+    pg_settings: dict[str, str] | None = None
+    pgbouncer_settings: dict[str, str] | None = None
+    autoscaling_limit_min_cu: ComputeUnit | None = None
+    autoscaling_limit_max_cu: ComputeUnit | None = None
+    suspend_timeout_seconds: (
+        Annotated[int, Field(ge=-1, le=604_800), BeforeValidator(_whole_number)] | None
+    ) = None
+
+
+class BranchCreateFields(Request):
+    """Neon's default branch: accepted, checked and ignored (this service runs no databases)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    role_name: str | None = None
+    database_name: str | None = None
+    annotations: Annotated[dict[str, str], Field(max_length=50)] | None = None
+
+
 class ProjectCreateFields(Request):
     name: ProjectName | None = None
     region_id: str | None = None
     pg_version: PgVersion | None = None
+    settings: ProjectSettings | None = None
+    provisioner: Provisioner | None = None
+    store_passwords: bool | None = None
+    history_retention_seconds: HistoryRetention | None = None
+    org_id: ProjectIdField | None = Field(
+        default=None, description="An organization's id; organizations are not available yet."
+    )
+    # Compute-only: checked, then ignored.
+    branch: BranchCreateFields | None = None
+    default_endpoint_settings: DefaultEndpointSettings | None = None
+    autoscaling_limit_min_cu: ComputeUnit | None = Field(default=None, deprecated=True)
+    autoscaling_limit_max_cu: ComputeUnit | None = Field(default=None, deprecated=True)
 
 
 class ProjectCreateRequest(Request):
@@ -312,10 +458,24 @@ class ProjectCreateRequest(Request):
 
 class ProjectUpdateFields(Request):
     name: ProjectName | None = None
+    settings: ProjectSettings | None = None
+    history_retention_seconds: HistoryRetention | None = None
+    # Compute-only: checked, then ignored.
+    default_endpoint_settings: DefaultEndpointSettings | None = None
 
 
 class ProjectUpdateRequest(Request):
     project: ProjectUpdateFields
+
+
+class AuthAccount(BaseModel):
+    provider: Literal[
+        "github", "google", "hasura", "microsoft", "microsoftv2", "vercelmp", "keycloak"
+    ]
+    email: str
+    name: str
+    login: str
+    image: str
 
 
 class CurrentUser(BaseModel):
@@ -327,3 +487,9 @@ class CurrentUser(BaseModel):
     image: str
     projects_limit: int
     plan: str
+    active_seconds_limit: int = Field(description="Neon's compute-time limit: 0, none here.")
+    branches_limit: int = Field(description="Neon's branches per project: 0, none here.")
+    max_autoscaling_limit: float = Field(description="Compute units; 0: no limit configured.")
+    auth_accounts: list[AuthAccount] = Field(
+        description="Identity-provider accounts linked to the user: none here (passwords only)."
+    )

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     Uuid,
     text,
 )
@@ -114,15 +115,49 @@ class ApiKey(Base):
     rotated_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
+class Organization(Base):
+    """An account that belongs to no one person: its members share its projects."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(1024))
+    handle: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Member(Base):
+    """A user's membership of an organization, with the role that says what they may do there."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Project(Base):
     __tablename__ = "projects"
-    __table_args__ = (Index("ix_projects_owner_newest", "owner_id", "seq"),)
+    __table_args__ = (
+        Index("ix_projects_owner_newest", "owner_id", "seq"),
+        Index("ix_projects_org_newest", "org_id", "seq"),
+    )
 
     # A monotonically increasing position: newest-first pagination by it never skips or repeats
     # an item, however many projects are created while a client pages.
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(60), unique=True)
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Set for an organization's project: the organization owns it, ``owner_id`` is who made it.
+    org_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=True
+    )
     name: Mapped[str] = mapped_column(String(1024))
     platform_id: Mapped[str] = mapped_column(String(32))
     region_id: Mapped[str] = mapped_column(String(64))
@@ -132,6 +167,9 @@ class Project(Base):
     history_retention_seconds: Mapped[int] = mapped_column(Integer, default=86400)
     store_passwords: Mapped[bool] = mapped_column(Boolean, default=True)
     creation_source: Mapped[str] = mapped_column(String(16))
+    # Neon's ProjectSettingsData as the client gave it, as JSON text (null: never set); the
+    # service keeps and returns it but acts on none of it.
+    settings: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

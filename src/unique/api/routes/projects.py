@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Response
+from pydantic import BeforeValidator
 
 from unique import accounts, projects
 from unique.api.deps import ERROR_RESPONSES, CurrentCaller, authenticated_router
@@ -14,6 +15,7 @@ from unique.api.guard import Caller
 from unique.api.requirements import requires
 from unique.api.schemas import (
     NO_CONTROLS_PATTERN,
+    ProjectCreated,
     ProjectCreateRequest,
     ProjectDetail,
     ProjectResponse,
@@ -25,7 +27,7 @@ from unique.api.schemas import (
 from unique.auth.access import Scope
 from unique.db.reads import Row
 from unique.db.tables import Project
-from unique.errors import NotFound
+from unique.errors import InvalidInput, NotFound
 from unique.web.formats import CANONICAL_INTEGER
 from unique.web.requests import CurrentRuntime, Database
 
@@ -33,6 +35,17 @@ router = authenticated_router("/projects", "Projects")
 
 ProjectId = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,60}$", description="The project's id.")]
 MiB = 1024 * 1024
+
+
+def _strict_boolean(value: object) -> object:
+    """A boolean in a query is written `true` or `false`, as Neon's clients write it."""
+    if isinstance(value, str) and value not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return value
+
+
+# Goes after the Query, like CANONICAL_INTEGER.
+STRICT_BOOLEAN = BeforeValidator(_strict_boolean)
 
 
 def _list_item(project: Row | Project, proxy_domain: str) -> dict[str, Any]:
@@ -75,6 +88,7 @@ def _detail(project: Project, proxy_domain: str) -> ProjectDetail:
         active_time_seconds=0,
         consumption_period_start=period_start,
         consumption_period_end=period_end,
+        settings=projects.project_settings(project),
     )
 
 
@@ -101,6 +115,16 @@ async def list_projects(
             json_schema_extra={"pattern": NO_CONTROLS_PATTERN},
         ),
     ] = None,
+    recoverable: Annotated[
+        bool | None,
+        Query(description="Neon's deleted projects within a recovery window: accepted, ignored."),
+        STRICT_BOOLEAN,
+    ] = None,
+    timeout: Annotated[  # noqa: ASYNC109 (Neon's parameter, accepted and ignored)
+        int | None,
+        Query(ge=100, le=30000, description="Milliseconds; accepted, ignored."),
+        CANONICAL_INTEGER,
+    ] = None,
 ) -> Response:
     """Your projects, newest first, a page at a time (repeat `search` and `limit` with `cursor`)."""
     page = await projects.list_projects(
@@ -117,6 +141,8 @@ async def list_projects(
     body: dict[str, Any] = {"projects": [_list_item(project, domain) for project in page.projects]}
     if page.cursor:
         body["pagination"] = {"cursor": page.cursor}
+    body["applications"] = {}
+    body["integrations"] = {}
     return json_response(body)
 
 
@@ -130,21 +156,41 @@ async def list_projects(
 @requires(Scope.PROJECTS_WRITE)
 async def create_project(
     body: ProjectCreateRequest, caller: CurrentCaller, session: Database, runtime: CurrentRuntime
-) -> ProjectResponse:
+) -> ProjectCreated:
+    """Keeps `settings`, `provisioner`, `store_passwords` and `history_retention_seconds`;
+    `branch`, `default_endpoint_settings` and `autoscaling_limit_*_cu` are checked and ignored
+    (this service runs no databases or computes)."""
+    fields = body.project
+    if fields.org_id is not None:
+        raise InvalidInput(
+            "project.org_id",
+            "Invalid value for 'project.org_id': Organizations are not available yet.",
+        )
     owner = await accounts.get_user(session, caller.principal.owner_id)
     assert owner is not None, "a key always belongs to an existing user"
     project = await projects.create_project(
         session,
         owner,
         regions=runtime.settings.regions,
-        name=body.project.name,
-        region_id=body.project.region_id,
-        pg_version=body.project.pg_version,
+        name=fields.name,
+        region_id=fields.region_id,
+        pg_version=fields.pg_version,
+        provisioner=fields.provisioner,
+        store_passwords=fields.store_passwords,
+        history_retention_seconds=fields.history_retention_seconds,
+        settings=None if fields.settings is None else fields.settings.as_given(),
         creation_source="api",
         actor=caller.actor,
     )
     await session.commit()
-    return ProjectResponse(project=_detail(project, runtime.settings.proxy_domain))
+    return ProjectCreated(
+        project=_detail(project, runtime.settings.proxy_domain),
+        connection_uris=[],
+        roles=[],
+        databases=[],
+        operations=[],
+        endpoints=[],
+    )
 
 
 def _within_reach(caller: Caller, project_id: str) -> None:
@@ -165,7 +211,7 @@ async def get_project(
     return ProjectResponse(project=_detail(project, runtime.settings.proxy_domain))
 
 
-@router.patch("/{project_id}", operation_id="updateProject", summary="Rename a project")
+@router.patch("/{project_id}", operation_id="updateProject", summary="Update a project")
 @requires(Scope.PROJECTS_WRITE, within_one_project=True)
 async def update_project(
     project_id: ProjectId,
@@ -174,19 +220,20 @@ async def update_project(
     session: Database,
     runtime: CurrentRuntime,
 ) -> ProjectUpdated:
+    """Renames, merges `settings` (each top-level setting given replaces the stored one) and sets
+    `history_retention_seconds`; `default_endpoint_settings` is checked and ignored."""
     _within_reach(caller, project_id)
-    owner_id = caller.principal.owner_id
-    if body.project.name is None:
-        project = await projects.get_project(session, owner_id, project_id)
-    else:
-        project = await projects.rename_project(
-            session,
-            owner_id,
-            project_id,
-            body.project.name,
-            actor=caller.actor,
-        )
-        await session.commit()
+    fields = body.project
+    project = await projects.update_project(
+        session,
+        caller.principal.owner_id,
+        project_id,
+        name=fields.name,
+        settings=None if fields.settings is None else fields.settings.as_given(),
+        history_retention_seconds=fields.history_retention_seconds,
+        actor=caller.actor,
+    )
+    await session.commit()
     return ProjectUpdated(project=_detail(project, runtime.settings.proxy_domain), operations=[])
 
 

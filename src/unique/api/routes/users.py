@@ -26,4 +26,10 @@ async def current_user(caller: CurrentCaller, runtime: CurrentRuntime) -> Curren
         image=user.image,
         projects_limit=user.projects_limit,
         plan="self-hosted",
+        # Neon's compute and branch limits: this service runs neither, so none is configured.
+        active_seconds_limit=0,
+        branches_limit=0,
+        max_autoscaling_limit=0,
+        # Accounts sign in with a password here, through no identity provider.
+        auth_accounts=[],
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -14,7 +16,11 @@ from unique.client._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient
 from unique.client._listing import AsyncProjectListing
 from unique.client._models import (
     ApiKey,
+    AuthDetails,
     CreatedApiKey,
+    Member,
+    Organization,
+    OrganizationMember,
     Project,
     RevokedApiKey,
     RotatedApiKey,
@@ -40,6 +46,7 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
         super().__init__(http, api_key, base_url, timeout, max_retries)
         self.api_keys = AsyncApiKeys(self)
         self.projects = AsyncProjects(self)
+        self.organizations = AsyncOrganizations(self)
         self.users = AsyncUsers(self)
 
     async def send(self, call: Call[T]) -> T:
@@ -153,9 +160,61 @@ class AsyncProjects:
         return await self._client.send(_calls.delete_project(project_id))
 
 
+class AsyncOrganizations:
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+
+    async def list(self) -> list[Organization]:
+        """The organizations the key's owner is a member of, oldest membership first."""
+        return await self._client.send(_calls.list_organizations())
+
+    async def create(self, name: str) -> Organization:
+        """Create an organization named ``name``; the key's owner becomes its admin. Never
+        retried."""
+        return await self._client.send(_calls.create_organization(name))
+
+    async def get(self, org_id: str) -> Organization:
+        """Organization ``org_id``; a ``NotFoundError`` to anyone who is not a member."""
+        return await self._client.send(_calls.get_organization(org_id))
+
+    async def rename(self, org_id: str, name: str) -> Organization:
+        """Rename organization ``org_id`` (admins only: a member gets a
+        ``PermissionDeniedError``)."""
+        return await self._client.send(_calls.rename_organization(org_id, name))
+
+    async def delete(self, org_id: str) -> Organization:
+        """Delete organization ``org_id`` (admins only); a ``ConflictError`` while it still owns
+        projects."""
+        return await self._client.send(_calls.delete_organization(org_id))
+
+    # ``builtins.list``: within this class ``list`` is the method above.
+    async def members(self, org_id: str) -> builtins.list[OrganizationMember]:
+        """Every member of ``org_id`` with their e-mail address, admins first."""
+        return await self._client.send(_calls.list_members(org_id))
+
+    async def get_member(self, org_id: str, member_id: str | uuid.UUID) -> Member:
+        """The membership ``member_id`` of ``org_id`` (admins only)."""
+        return await self._client.send(_calls.get_member(org_id, member_id))
+
+    async def change_role(self, org_id: str, member_id: str | uuid.UUID, role: str) -> Member:
+        """Make member ``member_id`` an ``admin`` or a ``member`` (admins only). Demoting the
+        last admin is a ``ConflictError``. Never retried."""
+        return await self._client.send(_calls.change_role(org_id, member_id, role))
+
+    async def remove_member(self, org_id: str, member_id: str | uuid.UUID) -> None:
+        """Remove member ``member_id`` from ``org_id``: admins remove anyone, a member may
+        remove themself; the last admin cannot leave (``ConflictError``). Never retried: removing
+        again is a ``NotFoundError``."""
+        await self._client.send(_calls.remove_member(org_id, member_id))
+
+
 class AsyncUsers:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
 
     async def me(self) -> User:
         return await self._client.send(_calls.me())
+
+    async def auth(self) -> AuthDetails:
+        """Who the key acts for: its owner's user id, or an organization's id."""
+        return await self._client.send(_calls.auth_details())

@@ -3,6 +3,7 @@ it may be sent again. The clients only send Calls, so sync and async cannot drif
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,8 +13,12 @@ from urllib.parse import quote
 from unique.client._models import (
     READ_ONLY_SCOPES,
     ApiKey,
+    AuthDetails,
     CreatedApiKey,
     Json,
+    Member,
+    Organization,
+    OrganizationMember,
     Project,
     ProjectPage,
     RevokedApiKey,
@@ -29,7 +34,8 @@ class Call(Generic[T]):
     """One API operation, independent of how it is sent (sync or async).
 
     ``idempotent`` Calls (reads, and revocations, which the server makes idempotent) are retried
-    on 429, 503 and connection failures; the others are sent once.
+    on 429, 503 and connection failures; the others (creating, rotating, renaming, deleting,
+    changing a role, removing a member) are sent once.
     """
 
     method: str
@@ -145,3 +151,72 @@ def delete_project(project_id: str) -> Call[Project]:
 
 def me() -> Call[User]:
     return Call("GET", "/users/me", User.from_json, True)
+
+
+def auth_details() -> Call[AuthDetails]:
+    return Call("GET", "/auth", AuthDetails.from_json, True)
+
+
+# --- organizations ---------------------------------------------------------------------------
+
+
+def _list_of_organizations(data: Json) -> list[Organization]:
+    return [Organization.from_json(item) for item in data["organizations"]]
+
+
+def _list_of_members(data: Json) -> list[OrganizationMember]:
+    return [OrganizationMember.from_json(item) for item in data["members"]]
+
+
+def _removed(data: Json) -> None:
+    """A member's removal answers ``{}``: there is nothing to return."""
+    return None
+
+
+def _organization_path(org_id: str) -> str:
+    return f"/organizations/{_segment(org_id)}"
+
+
+def _member_path(org_id: str, member_id: str | uuid.UUID) -> str:
+    return f"{_organization_path(org_id)}/members/{_segment(str(member_id))}"
+
+
+def list_organizations() -> Call[list[Organization]]:
+    return Call("GET", "/users/me/organizations", _list_of_organizations, True)
+
+
+def create_organization(name: str) -> Call[Organization]:
+    body = {"organization": {"name": name}}
+    return Call("POST", "/organizations", Organization.from_json, False, body)
+
+
+def get_organization(org_id: str) -> Call[Organization]:
+    return Call("GET", _organization_path(org_id), Organization.from_json, True)
+
+
+def rename_organization(org_id: str, name: str) -> Call[Organization]:
+    path = _organization_path(org_id)
+    return Call("PATCH", path, Organization.from_json, False, {"name": name})
+
+
+def delete_organization(org_id: str) -> Call[Organization]:
+    return Call("DELETE", _organization_path(org_id), Organization.from_json, False)
+
+
+def list_members(org_id: str) -> Call[list[OrganizationMember]]:
+    return Call("GET", f"{_organization_path(org_id)}/members", _list_of_members, True)
+
+
+def get_member(org_id: str, member_id: str | uuid.UUID) -> Call[Member]:
+    return Call("GET", _member_path(org_id, member_id), Member.from_json, True)
+
+
+def change_role(org_id: str, member_id: str | uuid.UUID, role: str) -> Call[Member]:
+    path = _member_path(org_id, member_id)
+    return Call("PATCH", path, Member.from_json, False, {"role": role})
+
+
+def remove_member(org_id: str, member_id: str | uuid.UUID) -> Call[None]:
+    # Unlike a revocation, removing a member again answers 404: a retry after a lost answer
+    # would report a failure for a removal that happened, so it is sent once.
+    return Call("DELETE", _member_path(org_id, member_id), _removed, False)

@@ -57,7 +57,7 @@ class NotFoundError(UniqueError):
 
 class ConflictError(UniqueError):
     """409: the resource is not in a state that allows this (a key already rotated, or
-    revoked)."""
+    revoked; an organization that still owns projects, or would be left without an admin)."""
 
 
 class RateLimitError(UniqueError):

@@ -6,6 +6,9 @@ left out of ``repr`` and comparisons; the CLI prints it for ``--output json``.
 Every key record says what the key may do: ``expires_at`` (None: never), ``scopes`` (the effective
 list, sorted; every one of ``SCOPES`` for a key with full access) and ``project_id`` (the one
 project it reaches; None: every project of its account).
+
+Organizations (``Organization``), their members (``Member``, and ``OrganizationMember`` with the
+member's e-mail address) and who a key acts for (``AuthDetails``) are records too.
 """
 
 from __future__ import annotations
@@ -247,4 +250,70 @@ class User:
 
     @classmethod
     def from_json(cls, data: Json) -> User:
+        return _read(cls, data)
+
+
+@dataclass(frozen=True)
+class Organization:
+    """An organization the key's owner is a member of (to anyone else it does not exist)."""
+
+    id: str
+    name: str
+    handle: str
+    plan: str
+    managed_by: str
+    created_at: datetime
+    updated_at: datetime
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Organization:
+        return _read(cls, data)
+
+
+@dataclass(frozen=True)
+class Member:
+    """A membership of an organization: ``id`` is the membership's own id (what
+    ``get_member``, ``change_role`` and ``remove_member`` take), ``user_id`` the member's;
+    ``role`` is ``admin`` or ``member``."""
+
+    id: str
+    user_id: str
+    org_id: str
+    role: str
+    joined_at: datetime
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Member:
+        return _read(cls, data)
+
+
+@dataclass(frozen=True)
+class OrganizationMember:
+    """A member as ``organizations.members`` lists them: the membership and the member's
+    e-mail address."""
+
+    member: Member
+    email: str
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> OrganizationMember:
+        return _read(
+            cls, data, member=Member.from_json(data["member"]), email=data["user"]["email"]
+        )
+
+
+@dataclass(frozen=True)
+class AuthDetails:
+    """Who a key acts for: ``account_id`` is its owner's user id (``auth_method``
+    ``api_key_user``) or an organization's id (``api_key_org``)."""
+
+    account_id: str
+    auth_method: str
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Json) -> AuthDetails:
         return _read(cls, data)

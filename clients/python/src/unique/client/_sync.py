@@ -1,8 +1,11 @@
-"""``Client``, the synchronous client, and its resources: ``api_keys``, ``projects``, ``users``."""
+"""``Client``, the synchronous client, and its resources: ``api_keys``, ``projects``,
+``organizations``, ``users``."""
 
 from __future__ import annotations
 
+import builtins
 import time
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -14,7 +17,11 @@ from unique.client._http import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, BaseClient
 from unique.client._listing import ProjectListing
 from unique.client._models import (
     ApiKey,
+    AuthDetails,
     CreatedApiKey,
+    Member,
+    Organization,
+    OrganizationMember,
     Project,
     RevokedApiKey,
     RotatedApiKey,
@@ -42,6 +49,7 @@ class Client(BaseClient[httpx.Client]):
         super().__init__(http, api_key, base_url, timeout, max_retries)
         self.api_keys = ApiKeys(self)
         self.projects = Projects(self)
+        self.organizations = Organizations(self)
         self.users = Users(self)
 
     def send(self, call: Call[T]) -> T:
@@ -155,9 +163,61 @@ class Projects:
         return self._client.send(_calls.delete_project(project_id))
 
 
+class Organizations:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(self) -> list[Organization]:
+        """The organizations the key's owner is a member of, oldest membership first."""
+        return self._client.send(_calls.list_organizations())
+
+    def create(self, name: str) -> Organization:
+        """Create an organization named ``name``; the key's owner becomes its admin. Never
+        retried."""
+        return self._client.send(_calls.create_organization(name))
+
+    def get(self, org_id: str) -> Organization:
+        """Organization ``org_id``; a ``NotFoundError`` to anyone who is not a member."""
+        return self._client.send(_calls.get_organization(org_id))
+
+    def rename(self, org_id: str, name: str) -> Organization:
+        """Rename organization ``org_id`` (admins only: a member gets a
+        ``PermissionDeniedError``)."""
+        return self._client.send(_calls.rename_organization(org_id, name))
+
+    def delete(self, org_id: str) -> Organization:
+        """Delete organization ``org_id`` (admins only); a ``ConflictError`` while it still owns
+        projects."""
+        return self._client.send(_calls.delete_organization(org_id))
+
+    # ``builtins.list``: within this class ``list`` is the method above.
+    def members(self, org_id: str) -> builtins.list[OrganizationMember]:
+        """Every member of ``org_id`` with their e-mail address, admins first."""
+        return self._client.send(_calls.list_members(org_id))
+
+    def get_member(self, org_id: str, member_id: str | uuid.UUID) -> Member:
+        """The membership ``member_id`` of ``org_id`` (admins only)."""
+        return self._client.send(_calls.get_member(org_id, member_id))
+
+    def change_role(self, org_id: str, member_id: str | uuid.UUID, role: str) -> Member:
+        """Make member ``member_id`` an ``admin`` or a ``member`` (admins only). Demoting the
+        last admin is a ``ConflictError``. Never retried."""
+        return self._client.send(_calls.change_role(org_id, member_id, role))
+
+    def remove_member(self, org_id: str, member_id: str | uuid.UUID) -> None:
+        """Remove member ``member_id`` from ``org_id``: admins remove anyone, a member may
+        remove themself; the last admin cannot leave (``ConflictError``). Never retried: removing
+        again is a ``NotFoundError``."""
+        self._client.send(_calls.remove_member(org_id, member_id))
+
+
 class Users:
     def __init__(self, client: Client) -> None:
         self._client = client
 
     def me(self) -> User:
         return self._client.send(_calls.me())
+
+    def auth(self) -> AuthDetails:
+        """Who the key acts for: its owner's user id, or an organization's id."""
+        return self._client.send(_calls.auth_details())

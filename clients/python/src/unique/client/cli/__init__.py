@@ -44,7 +44,8 @@ PROG = "uniquectl"
 
 
 def register(app: typer.Typer, prog: str = "unique") -> None:
-    """Add ``me``, ``auth``, ``api-keys`` and ``projects`` to ``app``, a command called ``prog``.
+    """Add ``me``, ``auth``, ``api-keys``, ``projects`` and ``orgs`` to ``app``, a command called
+    ``prog``.
 
     Each call builds its own sub-apps, so that the examples in every help name ``prog``.
     """
@@ -73,13 +74,25 @@ def register(app: typer.Typer, prog: str = "unique") -> None:
     add(projects, "delete", _commands.delete_project)
     app.add_typer(projects, name="projects")
 
+    orgs = typer.Typer(help=_named(_commands.ORGS_HELP, prog), no_args_is_help=True)
+    add(orgs, "list", _commands.list_orgs)
+    add(orgs, "create", _commands.create_org)
+    add(orgs, "get", _commands.get_org)
+    add(orgs, "rename", _commands.rename_org)
+    add(orgs, "delete", _commands.delete_org)
+    add(orgs, "members", _commands.list_members)
+    add(orgs, "set-role", _commands.set_role)
+    add(orgs, "remove-member", _commands.remove_member)
+    app.add_typer(orgs, name="orgs")
+
 
 def _named(text: str, prog: str) -> str:
     return text.replace(f"{PROG} ", f"{prog} ")
 
 
 app = typer.Typer(
-    help="uniquectl: a client of a Unique server (API keys, projects, the current user).\n\n"
+    help="uniquectl: a client of a Unique server (API keys, projects, organizations, the "
+    "current user).\n\n"
     "Example: uniquectl --api-key unq_... api-keys list --output json",
     no_args_is_help=True,
 )

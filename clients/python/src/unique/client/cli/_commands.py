@@ -1,4 +1,4 @@
-"""The client commands: ``me``, ``auth``, ``api-keys ...`` and ``projects ...``.
+"""The client commands: ``me``, ``auth``, ``api-keys ...``, ``projects ...`` and ``orgs ...``.
 
 Plain functions, registered by ``unique.client.cli.register`` into a Typer app (``uniquectl``'s
 own, or the server's ``unique``); their examples name ``uniquectl``, and ``register`` puts the
@@ -8,14 +8,25 @@ program's own name there.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from unique.client import READ_ONLY_SCOPES, SCOPES, Client, CreatedApiKey, Project, RotatedApiKey
+from unique.client import (
+    READ_ONLY_SCOPES,
+    SCOPES,
+    Client,
+    CreatedApiKey,
+    Member,
+    Organization,
+    Project,
+    RotatedApiKey,
+)
 from unique.client.cli._connection import (
     ApiHostOption,
     ApiKeyOption,
@@ -482,3 +493,237 @@ def delete_project(
         "Deleted project",
         lambda client: client.projects.delete(project_id),
     )
+
+
+# --- orgs ------------------------------------------------------------------------------------
+
+ORGS_HELP = (
+    "Create, list, inspect, rename and delete organizations, and manage their members.\n\n"
+    "Example: uniquectl orgs create --name Acme"
+)
+ORGANIZATION_COLUMNS = ["ID", "Name", "Handle", "Created"]
+MEMBER_COLUMNS = ["ID", "User ID", "Role", "Joined"]
+
+
+class Role(StrEnum):
+    admin = "admin"
+    member = "member"
+
+
+OrgIdArgument = Annotated[
+    str, typer.Argument(metavar="ORG_ID", help="The organization's id, from `orgs list`.")
+]
+MemberIdArgument = Annotated[
+    uuid.UUID,
+    typer.Argument(metavar="MEMBER_ID", help="The member's id, from `orgs members ORG_ID`."),
+]
+OrgNameOption = Annotated[str, typer.Option("--name", help="The name (1-64 characters).")]
+
+
+def _organization_row(organization: Organization) -> list[str]:
+    return [organization.id, organization.name, organization.handle, when(organization.created_at)]
+
+
+def _member_row(member: Member) -> list[str]:
+    return [member.id, member.user_id, member.role, when(member.joined_at)]
+
+
+def _show_organization(
+    ctx: typer.Context,
+    api_key: str | None,
+    api_host: str | None,
+    output: Output | None,
+    title: str,
+    call: Callable[[Client], Organization],
+) -> None:
+    """What the organization commands but ``list`` share: ``call`` as ``run`` makes it, and the
+    organization it answers with shown under ``title`` (or its JSON, for json and yaml)."""
+    organization, chosen = run(ctx, api_key, api_host, output, call)
+    emit(
+        chosen,
+        organization.raw,
+        lambda: table(title, ORGANIZATION_COLUMNS, [_organization_row(organization)]),
+    )
+
+
+def list_orgs(
+    ctx: typer.Context,
+    api_key: ApiKeyOption = None,
+    api_host: ApiHostOption = None,
+    output: OutputOption = None,
+) -> None:
+    """List the organizations you are a member of.
+
+    Example: uniquectl orgs list --output json
+    """
+    found, chosen = run(ctx, api_key, api_host, output, lambda client: client.organizations.list())
+    emit(
+        chosen,
+        {"organizations": [organization.raw for organization in found]},
+        lambda: table(
+            "Organizations",
+            ORGANIZATION_COLUMNS,
+            [_organization_row(organization) for organization in found]
+            or [["", "No organizations", "", ""]],
+        ),
+    )
+
+
+def create_org(
+    ctx: typer.Context,
+    name: OrgNameOption,
+    api_key: ApiKeyOption = None,
+    api_host: ApiHostOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Create an organization; you become its admin.
+
+    Example: uniquectl orgs create --name Acme
+    """
+    _show_organization(
+        ctx,
+        api_key,
+        api_host,
+        output,
+        "Created organization",
+        lambda client: client.organizations.create(name),
+    )
+
+
+def get_org(
+    ctx: typer.Context,
+    org_id: OrgIdArgument,
+    api_key: ApiKeyOption = None,
+    api_host: ApiHostOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Show one organization.
+
+    Example: uniquectl orgs get org-misty-lake-12345678 --output yaml
+    """
+    _show_organization(
+        ctx,
+        api_key,
+        api_host,
+        output,
+        "Organization",
+        lambda client: client.organizations.get(org_id),
+    )
+
+
+def rename_org(
+    ctx: typer.Context,
+    org_id: OrgIdArgument,
+    name: OrgNameOption,
+    api_key: ApiKeyOption = None,
+    api_host: ApiHostOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Rename an organization (admins only).
+
+    Example: uniquectl orgs rename org-misty-lake-12345678 --name "Acme Corp"
+    """
+    _show_organization(
+        ctx,
+        api_key,
+        api_host,
+        output,
+        "Renamed organization",
+        lambda client: client.organizations.rename(org_id, name),
+    )
+
+
+def delete_org(
+    ctx: typer.Context,
+    org_id: OrgIdArgument,
+    api_key: ApiKeyOption = None,
+    api_host: ApiHostOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Delete an organization (admins only; refused while it owns projects).
+
+    Example: uniquectl orgs delete org-misty-lake-12345678
+    """
+    _show_organization(
+        ctx,
+        api_key,
+        api_host,
+        output,
+        "Deleted organization",
+        lambda client: client.organizations.delete(org_id),
+    )
+
+
+def list_members(
+    ctx: typer.Context,
+    org_id: OrgIdArgument,
+    api_key: ApiKeyOption = None,
+    api_host: ApiHostOption = None,
+    output: OutputOption = None,
+) -> None:
+    """List an organization's members with their e-mail addresses, admins first.
+
+    Example: uniquectl orgs members org-misty-lake-12345678
+    """
+    found, chosen = run(
+        ctx, api_key, api_host, output, lambda client: client.organizations.members(org_id)
+    )
+    emit(
+        chosen,
+        {"members": [listed.raw for listed in found]},
+        lambda: table(
+            f"Members of {escape(org_id)}",
+            ["ID", "Email", "Role", "Joined"],
+            [
+                [listed.member.id, listed.email, listed.member.role, when(listed.member.joined_at)]
+                for listed in found
+            ],
+        ),
+    )
+
+
+def set_role(
+    ctx: typer.Context,
+    org_id: OrgIdArgument,
+    member_id: MemberIdArgument,
+    role: Annotated[Role, typer.Option("--role", help="The member's new role.")],
+    api_key: ApiKeyOption = None,
+    api_host: ApiHostOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Make a member an admin or a plain member (admins only; the last admin stays one).
+
+    Example: uniquectl orgs set-role org-misty-lake-12345678 MEMBER_ID --role admin
+    """
+    changed, chosen = run(
+        ctx,
+        api_key,
+        api_host,
+        output,
+        lambda client: client.organizations.change_role(org_id, member_id, role.value),
+    )
+    emit(chosen, changed.raw, lambda: table("Changed role", MEMBER_COLUMNS, [_member_row(changed)]))
+
+
+def remove_member(
+    ctx: typer.Context,
+    org_id: OrgIdArgument,
+    member_id: MemberIdArgument,
+    api_key: ApiKeyOption = None,
+    api_host: ApiHostOption = None,
+    output: OutputOption = None,
+) -> None:
+    """Remove a member: admins remove anyone, a member may remove themself; the last admin
+    cannot leave.
+
+    Example: uniquectl orgs remove-member org-misty-lake-12345678 MEMBER_ID
+    """
+    _, chosen = run(
+        ctx,
+        api_key,
+        api_host,
+        output,
+        lambda client: client.organizations.remove_member(org_id, member_id),
+    )
+    # The API answers {}: json and yaml print just that.
+    emit(chosen, {}, lambda: f"Removed member {member_id} from {escape(org_id)}.")
