@@ -30,6 +30,7 @@ from unique.db.tables import ApiKey, Project, User, utcnow
 from unique.errors import Conflict, Forbidden, InvalidInput, NotFound
 from unique.last_use import LastUseRecorder
 from unique.names import clean_name
+from unique.projects import reachable_by
 
 KEY_NAME_MAX_LENGTH = 64
 # A key asked to expire sooner would be gone before its creator had stored it.
@@ -109,7 +110,7 @@ async def _granted(
     project_id = requested.project_id
     if project_id is not None:
         found = await session.scalar(
-            select(Project.id).where(Project.id == project_id, Project.owner_id == owner_id)
+            select(Project.id).where(Project.id == project_id, reachable_by(owner_id))
         )
         if found is None:
             raise InvalidInput(

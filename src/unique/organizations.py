@@ -31,6 +31,8 @@ from unique.names import clean_name
 from unique.projects import generate_project_id
 
 ORGANIZATION_NAME_MAX_LENGTH = 64
+# "org-" and a project-style id: at most 60 characters, as Neon's ids of organizations.
+ORG_ID_PATTERN = r"^org-[a-z0-9-]{1,56}$"
 _HANDLE_SLUG_MAX_LENGTH = 40
 
 

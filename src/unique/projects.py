@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from unique import audit
 from unique.actor import Actor
 from unique.db.reads import Query, Reads, Row
-from unique.db.tables import Project, User, utcnow
-from unique.errors import InvalidInput, LimitExceeded, NotFound
+from unique.db.tables import Member, Project, User, utcnow
+from unique.errors import Forbidden, InvalidInput, LimitExceeded, NotFound
 from unique.names import clean_name
 
 PROJECT_NAME_MAX_LENGTH = 256
@@ -80,11 +80,29 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def reachable_by(user_id: uuid.UUID) -> ColumnElement[bool]:
+    """The projects a user's keys reach: their personal ones, and those of every organization
+    they are a member of at the moment the statement runs (read afresh on every request, so a
+    removal holds from the moment it is answered)."""
+    return or_(
+        and_(Project.owner_id == user_id, Project.org_id.is_(None)),
+        Project.org_id.in_(select(Member.org_id).where(Member.user_id == user_id)),
+    )
+
+
+_MEMBERSHIP = Query(
+    select(Member.role)
+    .where(Member.org_id == bindparam("org_id"), Member.user_id == bindparam("user_id"))
+    .limit(1)
+)
+
+
 # A project as listings show it.
 _LISTED = select(
     Project.seq,
     Project.id,
     Project.owner_id,
+    Project.org_id,
     Project.name,
     Project.platform_id,
     Project.region_id,
@@ -100,9 +118,17 @@ _LISTED = select(
 
 
 @cache
-def _listing(after_cursor: bool, matching_search: bool, one_project: bool) -> Query:
-    """One page of an owner's projects, newest first; eight variants, each compiled once."""
-    statement = _LISTED.where(Project.owner_id == bindparam("owner_id"))
+def _listing(
+    after_cursor: bool, matching_search: bool, one_project: bool, in_organization: bool
+) -> Query:
+    """One page of an owner's personal projects or of an organization's, newest first; sixteen
+    variants, each compiled once."""
+    if in_organization:
+        statement = _LISTED.where(Project.org_id == bindparam("org_id"))
+    else:
+        statement = _LISTED.where(
+            Project.owner_id == bindparam("owner_id"), Project.org_id.is_(None)
+        )
     if one_project:
         statement = statement.where(Project.id == bindparam("project_id"))
     if after_cursor:
@@ -126,26 +152,34 @@ async def list_projects(
     cursor: str | None = None,
     search: str | None = None,
     only_project: str | None = None,
+    org_id: str | None = None,
 ) -> Page:
-    """One page, newest first. The cursor is the position after the page's last project.
-    ``only_project``: list that one project at most (what a key limited to it may see)."""
+    """One page, newest first: ``owner_id``'s personal projects, or with ``org_id`` the
+    projects of that organization, which ``owner_id`` must be a member of. The cursor is the
+    position after the page's last project. ``only_project``: list that one project at most
+    (what a key limited to it may see)."""
     if search and any(unicodedata.category(char) in ("Cc", "Cs") for char in search):
         raise InvalidInput("search", "search must not contain control characters")
     params: dict[str, object] = {"owner_id": owner_id, "limit": limit}
+    if org_id is not None:
+        if await reads.first(_MEMBERSHIP, org_id=org_id, user_id=owner_id) is None:
+            raise NotFound(f"organization {org_id} was not found")
+        params = {"org_id": org_id, "limit": limit}
     if cursor:
         params["before_seq"] = _decode_cursor(cursor)
     if search:
         params["pattern"] = f"%{_escape_like(search.lower())}%"
     if only_project is not None:
         params["project_id"] = only_project
-    query = _listing(bool(cursor), bool(search), only_project is not None)
+    query = _listing(bool(cursor), bool(search), only_project is not None, org_id is not None)
     listed = await reads.all(query, **params)
     return Page(projects=listed, cursor=_encode_cursor(listed[-1].seq) if listed else None)
 
 
 async def get_project(session: AsyncSession, owner_id: uuid.UUID, project_id: str) -> Project:
+    """A project ``owner_id``'s keys reach (their own, or an organization's they are in)."""
     result = await session.execute(
-        select(Project).where(Project.id == project_id, Project.owner_id == owner_id)
+        select(Project).where(Project.id == project_id, reachable_by(owner_id))
     )
     project = result.scalar_one_or_none()
     if project is None:
@@ -186,11 +220,14 @@ async def create_project(
     store_passwords: bool | None = None,
     history_retention_seconds: int | None = None,
     settings: dict[str, Any] | None = None,
+    org_id: str | None = None,
     creation_source: str,
     actor: Actor,
 ) -> Project:
-    """A new project of ``owner``'s. ``settings`` (Neon's ProjectSettingsData, already validated)
-    is kept and returned as given; nothing here acts on it."""
+    """A new project of ``owner``'s, or with ``org_id`` of that organization, which ``owner``
+    must be a member of (it counts towards ``owner``'s limit). ``settings`` (Neon's
+    ProjectSettingsData, already validated) is kept and returned as given; nothing here acts on
+    it."""
     region = region_id if region_id is not None else regions[0]
     if region not in regions:
         raise InvalidInput("region_id", f"region_id must be one of: {', '.join(regions)}")
@@ -199,6 +236,8 @@ async def create_project(
         raise InvalidInput(
             "pg_version", f"pg_version must be between {PG_VERSIONS[0]} and {PG_VERSIONS[-1]}"
         )
+    if org_id is not None and await _role_in(session, org_id, owner.id) is None:
+        raise NotFound(f"organization {org_id} was not found")
     limit = await _hold_owner_for_creation(session, owner.id)
     count = await session.scalar(
         select(func.count()).select_from(Project).where(Project.owner_id == owner.id)
@@ -210,6 +249,7 @@ async def create_project(
     project = Project(
         id=project_id,
         owner_id=owner.id,
+        org_id=org_id,
         name=project_id if name is None else clean_project_name(name),
         platform_id=region.split("-", 1)[0],
         region_id=region,
@@ -288,6 +328,13 @@ def project_settings(project: Project) -> dict[str, Any] | None:
     return settings
 
 
+async def _role_in(session: AsyncSession, org_id: str, user_id: uuid.UUID) -> str | None:
+    role: str | None = await session.scalar(
+        select(Member.role).where(Member.org_id == org_id, Member.user_id == user_id)
+    )
+    return role
+
+
 async def delete_project(
     session: AsyncSession,
     owner_id: uuid.UUID,
@@ -295,7 +342,10 @@ async def delete_project(
     *,
     actor: Actor,
 ) -> Project:
+    """Delete a project; an organization's takes an admin of it."""
     project = await get_project(session, owner_id, project_id)
+    if project.org_id is not None and await _role_in(session, project.org_id, owner_id) != "admin":
+        raise Forbidden("Only an admin of the organization may delete its projects.")
     await session.delete(project)
     await session.flush()
     audit.record(session, "project.delete", actor, account_id=owner_id, target_id=project_id)

@@ -630,7 +630,6 @@ async def test_an_update_with_a_create_only_field_is_400_naming_it(
         pytest.param({"autoscaling_limit_max_cu": True}, "autoscaling_limit_max_cu", id="cu-bool"),
         pytest.param({"autoscaling_limit_min_cu": 0}, "autoscaling_limit_min_cu", id="cu-zero"),
         pytest.param({"org_id": "Not An Id"}, "project.org_id", id="org-id-malformed"),
-        pytest.param({"org_id": "org-a-1"}, "project.org_id", id="org-id-given"),
     ],
 )
 async def test_a_bad_create_only_field_is_400_naming_it(
@@ -642,14 +641,13 @@ async def test_a_bad_create_only_field_is_400_naming_it(
     assert_error(response, 400, field=field)
 
 
-async def test_an_organization_project_is_refused_for_now(
+async def test_an_organization_one_is_not_a_member_of_is_404_and_creates_nothing(
     service: Service, account: Account, unchanged: None
 ) -> None:
     response = await service.client.post(
         "/projects", json={"project": {"org_id": "org-a-1"}}, headers=account.headers
     )
-    assert_error(response, 400, field="project.org_id")
-    assert "Organizations are not available yet." in response.json()["message"]
+    assert_error(response, 404, code="NOT_FOUND")
 
 
 @pytest.mark.parametrize(

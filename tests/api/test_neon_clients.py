@@ -554,9 +554,23 @@ def test_neonctl_5_creates_gets_updates_and_deletes_a_project_in_table_output(
     assert raw(running, f"/projects/{project_id}").status_code == 404
 
 
-def test_neonctl_5_reports_that_organizations_are_not_available(
+def test_neonctl_5_creates_a_project_in_an_organization_of_the_keys_owner(
     running: Running, neonctl: Neonctl
 ) -> None:
-    said = neonctl.fails("projects", "create", "--name", "org", "--org-id", "org-acme-12345678")
-    assert "Organizations are not available yet." in said
+    org = httpx.post(
+        f"{running.api}/organizations",
+        json={"organization": {"name": "Acme"}},
+        headers=bearer(running.key),
+    ).json()
+    created = json.loads(
+        neonctl.shows(
+            "projects", "create", "--name", "shared", "--org-id", org["id"], "--output", "json"
+        )
+    )
+    assert created["project"]["org_id"] == org["id"]
+    listed = raw(running, f"/projects?org_id={org['id']}").json()["projects"]
+    assert [project["id"] for project in listed] == [created["project"]["id"]]
+
+    said = neonctl.fails("projects", "create", "--name", "x", "--org-id", "org-acme-12345678")
+    assert "organization org-acme-12345678 was not found" in said
     assert raw(running, "/projects").json()["projects"] == []

@@ -1,7 +1,8 @@
 """The published OpenAPI document matches what the server does: fuzzed with a valid key.
 
 Schemathesis generates valid and invalid requests for every operation from the document and
-checks each answer: no 5xx, a documented status, a body matching its documented schema.
+checks each answer: no 5xx, a documented status, a body matching its documented schema, and
+invalid requests refused.
 """
 
 from __future__ import annotations
@@ -57,8 +58,13 @@ def test_every_operation_honours_the_document(
         suppress_health_check=list(HealthCheck),
     )
     def honours_the_document(case: schemathesis.Case[Any]) -> None:
+        # Rules no schema can state refuse some schema-valid values with a 400 that names the
+        # field (an expires_at already past, a project_id not in the account): the check that
+        # every schema-valid request is accepted would count those, so it alone is left out.
         case.call_and_validate(
-            base_url=process.base_url, headers={"Authorization": f"Bearer {key}"}
+            base_url=process.base_url,
+            headers={"Authorization": f"Bearer {key}"},
+            excluded_checks=[schemathesis.checks.positive_data_acceptance],
         )
 
     honours_the_document()

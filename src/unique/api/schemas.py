@@ -23,6 +23,7 @@ from unique.api_keys import KEY_NAME_MAX_LENGTH, NewKey, clean_key_name
 from unique.auth.access import Access, Scope, UnknownScope, sorted_names, with_implied
 from unique.errors import InvalidInput
 from unique.names import BIDI_CONTROLS, FORMAT_CHARACTERS
+from unique.organizations import ORG_ID_PATTERN
 from unique.projects import PG_VERSIONS, PROJECT_NAME_MAX_LENGTH, clean_project_name
 from unique.web.formats import rfc3339
 
@@ -276,6 +277,11 @@ class ProjectListItem(BaseModel):
     creation_source: str
     history_retention_seconds: int
     owner_id: uuid.UUID
+    org_id: str | None = Field(
+        default=None,
+        exclude_if=_omitted_when_none,
+        description="The organization that owns the project; absent for a personal one.",
+    )
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -442,8 +448,8 @@ class ProjectCreateFields(Request):
     provisioner: Provisioner | None = None
     store_passwords: bool | None = None
     history_retention_seconds: HistoryRetention | None = None
-    org_id: ProjectIdField | None = Field(
-        default=None, description="An organization's id; organizations are not available yet."
+    org_id: Annotated[str, Field(pattern=ORG_ID_PATTERN)] | None = Field(
+        default=None, description="The organization to own the project; you must be a member."
     )
     # Compute-only: checked, then ignored.
     branch: BranchCreateFields | None = None

@@ -34,7 +34,9 @@ router = authenticated_router("/organizations", "Organizations")
 me_router = authenticated_router("/users/me/organizations", "Organizations")
 auth_router = authenticated_router("/auth", "Users")
 
-OrgId = Annotated[str, Path(pattern=r"^org-[a-z0-9-]{1,60}$", description="The organization's id.")]
+OrgId = Annotated[
+    str, Path(pattern=organizations.ORG_ID_PATTERN, description="The organization's id.")
+]
 MemberId = Annotated[uuid.UUID, Path(description="The membership's id.")]
 
 

@@ -27,7 +27,8 @@ from unique.api.schemas import (
 from unique.auth.access import Scope
 from unique.db.reads import Row
 from unique.db.tables import Project
-from unique.errors import InvalidInput, NotFound
+from unique.errors import NotFound
+from unique.organizations import ORG_ID_PATTERN
 from unique.web.formats import CANONICAL_INTEGER
 from unique.web.requests import CurrentRuntime, Database
 
@@ -68,6 +69,7 @@ def _list_item(project: Row | Project, proxy_domain: str) -> dict[str, Any]:
         "creation_source": project.creation_source,
         "history_retention_seconds": project.history_retention_seconds,
         "owner_id": project.owner_id,
+        **({"org_id": project.org_id} if project.org_id is not None else {}),
         "created_at": project.created_at,
         "updated_at": project.updated_at,
     }
@@ -117,7 +119,7 @@ async def list_projects(
     ] = None,
     recoverable: Annotated[
         bool | None,
-        Query(description="Neon's deleted projects within a recovery window: accepted, ignored."),
+        Query(description="Neon's deleted projects within a recovery window: none here."),
         STRICT_BOOLEAN,
     ] = None,
     timeout: Annotated[  # noqa: ASYNC109 (Neon's parameter, accepted and ignored)
@@ -125,15 +127,26 @@ async def list_projects(
         Query(ge=100, le=30000, description="Milliseconds; accepted, ignored."),
         CANONICAL_INTEGER,
     ] = None,
+    org_id: Annotated[
+        str | None,
+        Query(pattern=ORG_ID_PATTERN, description="An organization's projects instead of yours."),
+    ] = None,
 ) -> Response:
-    """Your projects, newest first, a page at a time (repeat `search` and `limit` with `cursor`)."""
-    page = await projects.list_projects(
-        runtime.reads,
-        caller.principal.owner_id,
-        limit=limit,
-        cursor=cursor,
-        search=search,
-        only_project=caller.principal.access.project_id,
+    """Your personal projects, or with `org_id` an organization's you are a member of; newest
+    first, a page at a time (repeat `search` and `limit` with `cursor`). Nothing here is ever
+    deleted-but-recoverable, so `recoverable=true` lists none."""
+    page = (
+        projects.Page(projects=[], cursor=None)
+        if recoverable
+        else await projects.list_projects(
+            runtime.reads,
+            caller.principal.owner_id,
+            limit=limit,
+            cursor=cursor,
+            search=search,
+            only_project=caller.principal.access.project_id,
+            org_id=org_id,
+        )
     )
     domain = runtime.settings.proxy_domain
     # Written straight from the rows, in ProjectsPage's shape: the API's busiest route skips a
@@ -161,11 +174,6 @@ async def create_project(
     `branch`, `default_endpoint_settings` and `autoscaling_limit_*_cu` are checked and ignored
     (this service runs no databases or computes)."""
     fields = body.project
-    if fields.org_id is not None:
-        raise InvalidInput(
-            "project.org_id",
-            "Invalid value for 'project.org_id': Organizations are not available yet.",
-        )
     owner = await accounts.get_user(session, caller.principal.owner_id)
     assert owner is not None, "a key always belongs to an existing user"
     project = await projects.create_project(
@@ -179,6 +187,7 @@ async def create_project(
         store_passwords=fields.store_passwords,
         history_retention_seconds=fields.history_retention_seconds,
         settings=None if fields.settings is None else fields.settings.as_given(),
+        org_id=fields.org_id,
         creation_source="api",
         actor=caller.actor,
     )
