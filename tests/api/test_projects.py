@@ -529,11 +529,20 @@ async def test_an_update_merges_settings_and_sets_the_retention(
     assert (await update({"settings": {}}))["settings"] == updated["settings"]
 
 
-@pytest.mark.parametrize(
-    "params", [{"recoverable": "false"}, {"recoverable": "true"}, {"timeout": 100}]
-)
+@pytest.mark.parametrize("params", [{"recoverable": "false"}, {"timeout": 100}])
 async def test_neons_listing_parameters_are_accepted_and_change_nothing(
     service: Service, account: Account, params: dict[str, Any]
 ) -> None:
     await create_named(service, account, ["one", "two"])
     assert await list_page(service, account, **params) == await list_page(service, account)
+
+
+async def test_no_project_is_ever_recoverable(service: Service, account: Account) -> None:
+    """Neon lists deleted projects still in their recovery window; nothing is kept here."""
+    await create_named(service, account, ["one", "two"])
+    await service.client.delete(
+        f"/projects/{(await list_page(service, account))['projects'][0]['id']}",
+        headers=account.headers,
+    )
+    recoverable = await list_page(service, account, recoverable="true")
+    assert recoverable == {"projects": [], "applications": {}, "integrations": {}}
