@@ -30,13 +30,15 @@ def clean_name(value: object, *, field: str, max_length: int) -> str:
     something and only what it is; raise InvalidInput."""
     if not isinstance(value, str):
         raise InvalidInput(field, f"{field} must be a string")
+    # Checked in the whole value, before trimming: a tab or a newline at either end is a control
+    # character too (the API's published pattern says so), not whitespace to drop.
+    if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in value):
+        raise InvalidInput(field, f"{field} must not contain control characters")
     name = value.strip()
     if not name:
         raise InvalidInput(field, f"{field} must not be empty")
     if len(name) > max_length:
         raise InvalidInput(field, f"{field} must be at most {max_length} characters")
-    if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in name):
-        raise InvalidInput(field, f"{field} must not contain control characters")
     if any(char in BIDI_CONTROLS for char in name):
         raise InvalidInput(field, f"{field} must not contain bidirectional control characters")
     if _NOTHING_VISIBLE.fullmatch(name):

@@ -83,7 +83,8 @@ def test_every_format_character_of_this_python_counts_as_invisible() -> None:
 
 def test_the_published_name_pattern_accepts_exactly_what_clean_name_accepts() -> None:
     """The OpenAPI document's pattern for names states the same rule, for each character of the
-    Basic Multilingual Plane and each format character beyond it, alone and inside a name."""
+    Basic Multilingual Plane and each format character beyond it, alone, inside a name and at
+    either end of one (where trimming must not drop a character the pattern refuses)."""
     pattern = re.compile(NAME_PATTERN)
     characters = [
         *(chr(code) for code in range(0x10000) if not 0xD800 <= code <= 0xDFFF),
@@ -93,7 +94,7 @@ def test_the_published_name_pattern_accepts_exactly_what_clean_name_accepts() ->
     disagreements = [
         f"U+{ord(char):04X} in {name!r}"
         for char in characters
-        for name in (char, f"a{char}b")
+        for name in (char, f"a{char}b", f"{char}a", f"a{char}")
         if (pattern.fullmatch(name) is not None) != accepts(name)
     ]
     assert disagreements == []
